@@ -1,0 +1,1 @@
+"""Painel: multi-tenant dashboards backend."""

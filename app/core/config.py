@@ -1,0 +1,134 @@
+"""Settings from the environment and `.env`; refuses unsafe production settings."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = PROJECT_ROOT / "var"
+DEV_SECRETS_FILE = VAR_DIR / "dev-secrets.json"
+
+# Secrets that must never protect a production deployment.
+EXAMPLE_JWT_SECRET = "change-me-to-a-random-string-of-at-least-32-bytes"
+KNOWN_WEAK_SECRETS = {EXAMPLE_JWT_SECRET, "secret", "changeme", "change-me", "password", ""}
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or inconsistent; the app must not start."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    APP_ENV: Literal["development", "test", "production"] = "development"
+    DATABASE_URL: str = f"sqlite:///{(VAR_DIR / 'painel.db').as_posix()}"
+    JWT_SECRET: str | None = None
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, gt=0)
+    DEV_LOGIN_ENABLED: bool | None = None
+    CRON_DEFAULT_MINUTES: int = Field(default=60, gt=0)
+    SCHEDULER_ENABLED: bool = True
+    MAX_UPLOAD_MB: int = Field(default=50, gt=0)
+    MAX_UPLOAD_ROWS: int = Field(default=2_000_000, gt=0)
+    MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    SECRETS_KEY: str | None = None
+    ALLOW_PRIVATE_DATASOURCE_HOSTS: bool | None = None
+    SEED_DEMO: bool = True
+
+    @field_validator("CORS_ORIGINS", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.APP_ENV == "production"
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        if self.DEV_LOGIN_ENABLED is None:
+            return not self.is_production
+        return self.DEV_LOGIN_ENABLED
+
+    @property
+    def allow_private_datasource_hosts(self) -> bool:
+        if self.ALLOW_PRIVATE_DATASOURCE_HOSTS is None:
+            return not self.is_production
+        return self.ALLOW_PRIVATE_DATASOURCE_HOSTS
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.MAX_UPLOAD_MB * 1024 * 1024
+
+
+def _dev_secret(name: str, factory) -> str:
+    """A development secret kept in an ignored local file, so tokens survive a restart."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, str] = {}
+    if DEV_SECRETS_FILE.exists():
+        stored = json.loads(DEV_SECRETS_FILE.read_text() or "{}")
+    if name not in stored:
+        stored[name] = factory()
+        DEV_SECRETS_FILE.write_text(json.dumps(stored, indent=2))
+        DEV_SECRETS_FILE.chmod(0o600)
+    return stored[name]
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def validate_settings(settings: Settings) -> Settings:
+    """Fill development defaults and refuse unsafe production settings."""
+    if settings.is_production:
+        problems = []
+        secret = settings.JWT_SECRET or ""
+        if secret.strip().lower() in KNOWN_WEAK_SECRETS:
+            problems.append("JWT_SECRET is missing or a well-known value")
+        elif len(secret.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
+        if not settings.SECRETS_KEY:
+            problems.append("SECRETS_KEY (a Fernet key for data source secrets) is missing")
+        else:
+            try:
+                from cryptography.fernet import Fernet
+
+                Fernet(settings.SECRETS_KEY.encode())
+            except Exception:
+                problems.append("SECRETS_KEY is not a valid Fernet key")
+        if problems:
+            raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
+        return settings
+    if not settings.JWT_SECRET:
+        settings.JWT_SECRET = _dev_secret("JWT_SECRET", lambda: secrets.token_urlsafe(48))
+    if not settings.SECRETS_KEY:
+        settings.SECRETS_KEY = _dev_secret("SECRETS_KEY", _new_fernet_key)
+    if settings.is_sqlite:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, validated once."""
+    return validate_settings(Settings())

@@ -1,0 +1,84 @@
+"""Engine, sessions, and the one owner of the request transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import get_settings
+
+# Session.info key holding the organization the session works for.
+ORG_INFO_KEY = "org_id"
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for DATABASE_URL."""
+    return _make_engine(get_settings().DATABASE_URL)
+
+
+@lru_cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
+
+
+@event.listens_for(Session, "after_begin")
+def _set_current_org(session: Session, _transaction, connection) -> None:
+    """On Postgres, every transaction of a tenant session carries app.current_org (for RLS)."""
+    org_id = session.info.get(ORG_INFO_KEY)
+    if org_id is not None and connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
+
+
+def bind_org(session: Session, org_id: int) -> None:
+    """Mark the session as working for one organization, including the open transaction."""
+    session.info[ORG_INFO_KEY] = org_id
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
+
+
+def get_session() -> Iterator[Session]:
+    """Request-scoped session: commits on success, rolls back on any error."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One unit of work outside a request (jobs, seeding, scripts)."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

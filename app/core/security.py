@@ -1,0 +1,89 @@
+"""JWT encode/decode, password hashing, and encryption of stored secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+
+from app.core.config import get_settings
+
+_hasher = PasswordHasher()
+REQUIRED_CLAIMS = ["sub", "org", "iat", "exp"]
+
+
+class TokenError(Exception):
+    """The token is not acceptable; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    org_id: int
+
+
+def create_access_token(user_id: int, org_id: int) -> str:
+    """A signed token for one user acting in one organization."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+    payload = {"sub": str(user_id), "org": org_id, "iat": now,
+               "exp": now + timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)}
+    return jwt.encode(payload, settings.JWT_SECRET, algorithm=settings.JWT_ALGORITHM)
+
+
+def decode_access_token(token: str) -> TokenClaims:
+    """Verify signature, the one allowed algorithm, expiry and required claims."""
+    settings = get_settings()
+    try:
+        payload = jwt.decode(token, settings.JWT_SECRET, algorithms=[settings.JWT_ALGORITHM],
+                             options={"require": REQUIRED_CLAIMS})
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("Token has expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise TokenError(f"Token is missing the '{exc.claim}' claim") from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenError("Invalid token") from exc
+    try:
+        user_id, org_id = int(payload["sub"]), int(payload["org"])
+    except (TypeError, ValueError) as exc:
+        raise TokenError("Invalid token claims") from exc
+    if user_id <= 0 or org_id <= 0 or isinstance(payload["org"], bool):
+        raise TokenError("Invalid token claims")
+    return TokenClaims(user_id=user_id, org_id=org_id)
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    """True when the password matches; never raises."""
+    if not hashed:
+        _hasher.hash("timing-equaliser")
+        return False
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _fernet() -> Fernet:
+    return Fernet(get_settings().SECRETS_KEY.encode())
+
+
+def encrypt_secret(plain: str) -> str:
+    """Encrypt a secret for storage at rest."""
+    return _fernet().encrypt(plain.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    """Decrypt a stored secret; a wrong key is an error, never a silent empty value."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("Stored secret cannot be decrypted with the configured SECRETS_KEY") from exc

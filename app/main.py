@@ -1,0 +1,45 @@
+"""create_app(): the FastAPI application, its lifespan, routers and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.core.config import ConfigError, get_settings
+from app.core.errors import install_error_handlers
+from app.routers import auth, health, members
+
+logger = logging.getLogger("painel")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+
+
+def create_app() -> FastAPI:
+    """Build the app; exits with a clear message when the settings are unsafe."""
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        raise SystemExit(f"painel: {exc}") from None
+    app = FastAPI(
+        title="Painel",
+        description="Multi-tenant dashboards backend: connect data, get indicators and dashboards.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if settings.CORS_ORIGINS:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS, allow_credentials=False,
+                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+                           expose_headers=["ETag"])
+    install_error_handlers(app)
+    for router in (health.router, auth.router, members.router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,55 @@
+"""Dependency aliases: a route's signature states its session and permission."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.core.db import bind_org, get_session
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import TokenError, decode_access_token
+from app.models import Role
+from app.services import auth as auth_service
+from app.services.tenancy import Tenant
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Tenant:
+    """The caller's tenant, from the verified JWT and the current membership."""
+    if not token:
+        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", code="not_authenticated")
+    try:
+        claims = decode_access_token(token)
+    except TokenError as exc:
+        raise Unauthorized(str(exc), code="invalid_token") from exc
+    tenant = auth_service.resolve_tenant(session, claims)
+    bind_org(session, tenant.org_id)
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
+
+
+def require_role(minimum: Role | str):
+    """Dependency factory: the caller's role must be at least `minimum` (Viewer < Editor < Admin < Owner)."""
+    needed = Role(minimum)
+
+    def _check(tenant: CurrentTenant) -> Tenant:
+        if not tenant.at_least(needed):
+            raise Forbidden(f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",
+                            code="insufficient_role")
+        return tenant
+
+    return _check
+
+
+ViewerTenant = Annotated[Tenant, Depends(require_role(Role.VIEWER))]
+EditorTenant = Annotated[Tenant, Depends(require_role(Role.EDITOR))]
+AdminTenant = Annotated[Tenant, Depends(require_role(Role.ADMIN))]
+OwnerTenant = Annotated[Tenant, Depends(require_role(Role.OWNER))]

@@ -1,0 +1,66 @@
+"""Auth request and response bodies."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from app.models import Role
+from app.schemas.common import ORMModel
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def normalize_slug(value: str) -> str:
+    value = value.strip().lower()
+    if not SLUG_RE.match(value):
+        raise ValueError("must be 1-63 characters: lowercase letters, digits and inner hyphens")
+    return value
+
+
+class DevLoginIn(BaseModel):
+    email: EmailStr
+    org_slug: str = Field(examples=["demo"])
+
+    _slug = field_validator("org_slug")(classmethod(lambda cls, v: normalize_slug(v)))
+
+
+class SwitchOrgIn(BaseModel):
+    org_slug: str
+
+    _slug = field_validator("org_slug")(classmethod(lambda cls, v: normalize_slug(v)))
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=8, max_length=256)
+    current_password: str | None = Field(default=None, description="Required when a password is already set")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class UserRead(ORMModel):
+    id: int
+    email: str
+    has_password: bool = False
+
+
+class OrgRead(ORMModel):
+    id: int
+    slug: str
+    name: str
+
+
+class MembershipRead(BaseModel):
+    organization: OrgRead
+    role: Role
+
+
+class MeOut(BaseModel):
+    user: UserRead
+    organization: OrgRead
+    role: Role
+    memberships: list[MembershipRead]

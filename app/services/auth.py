@@ -1,0 +1,122 @@
+"""Sign-in flows, tokens, and resolving a token into a tenant."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from app.core.security import (TokenClaims, create_access_token, hash_password, verify_password)
+from app.models import Membership, Organization, Role, User
+from app.services.tenancy import Tenant
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == normalize_email(email))).one_or_none()
+
+
+def get_or_create_user(session: Session, email: str) -> User:
+    """The user with this email, created without a password when new."""
+    user = get_user_by_email(session, email)
+    if user is None:
+        user = User(email=normalize_email(email))
+        session.add(user)
+        session.flush()
+    return user
+
+
+def membership_of(session: Session, user_id: int, org_id: int) -> Membership | None:
+    return session.scalars(
+        select(Membership).where(Membership.user_id == user_id, Membership.organization_id == org_id)
+    ).one_or_none()
+
+
+def _org_by_slug(session: Session, slug: str) -> Organization | None:
+    return session.scalars(select(Organization).where(Organization.slug == slug)).one_or_none()
+
+
+def dev_login(session: Session, email: str, org_slug: str) -> str:
+    """Development sign-in: creates the org (caller becomes Owner) or requires membership."""
+    if not get_settings().dev_login_enabled:
+        raise NotFound("Not found")
+    org = _org_by_slug(session, org_slug)
+    user = get_or_create_user(session, email)
+    if org is None:
+        org = Organization(slug=org_slug, name=org_slug.replace("-", " ").title())
+        session.add(org)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            # Another request created the same org just now: fall through to the membership check.
+            org = _org_by_slug(session, org_slug)
+        else:
+            session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
+            session.flush()
+            return create_access_token(user.id, org.id)
+    if membership_of(session, user.id, org.id) is None:
+        raise Forbidden(f"{user.email} is not a member of organization '{org_slug}'", code="not_a_member")
+    return create_access_token(user.id, org.id)
+
+
+def password_login(session: Session, email: str, password: str, org_slug: str | None) -> str:
+    """Email + password sign-in into the given org, or the user's first org."""
+    user = get_user_by_email(session, email)
+    if user is None or not verify_password(password, user.hashed_password):
+        raise Unauthorized("Incorrect email or password", code="invalid_credentials")
+    stmt = (select(Membership.organization_id).join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user.id))
+    if org_slug:
+        stmt = stmt.where(Organization.slug == org_slug.strip().lower())
+    org_id = session.scalars(stmt.order_by(Membership.id).limit(1)).first()
+    if org_id is None:
+        raise Forbidden("The user is not a member of that organization" if org_slug
+                        else "The user is not a member of any organization", code="not_a_member")
+    return create_access_token(user.id, org_id)
+
+
+def set_password(session: Session, tenant: Tenant, password: str, current_password: str | None) -> None:
+    """Set or change the caller's password; changing one requires the current one."""
+    user = session.get(User, tenant.user_id)
+    if user.hashed_password and not verify_password(current_password or "", user.hashed_password):
+        raise BadRequest("current_password is missing or wrong", code="invalid_current_password")
+    user.hashed_password = hash_password(password)
+    session.flush()
+
+
+def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
+    """A token for another organization the caller belongs to."""
+    org = _org_by_slug(session, org_slug)
+    if org is None or membership_of(session, tenant.user_id, org.id) is None:
+        raise Forbidden(f"You are not a member of organization '{org_slug}'", code="not_a_member")
+    return create_access_token(tenant.user_id, org.id)
+
+
+def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
+    """The tenant for verified claims; the role comes from memberships on every request."""
+    membership = membership_of(session, claims.user_id, claims.org_id)
+    if membership is None:
+        raise Unauthorized("Token is no longer valid for this organization", code="invalid_token")
+    return Tenant(org_id=claims.org_id, user_id=claims.user_id, role=membership.role)
+
+
+def me(session: Session, tenant: Tenant) -> dict:
+    """The caller, the current org and role, and every membership."""
+    user = session.get(User, tenant.user_id)
+    rows = session.execute(
+        select(Organization, Membership.role).join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == tenant.user_id).order_by(Organization.slug)
+    ).all()
+    current = next(org for org, _ in rows if org.id == tenant.org_id)
+    return {
+        "user": {"id": user.id, "email": user.email, "has_password": bool(user.hashed_password)},
+        "organization": current,
+        "role": tenant.role,
+        "memberships": [{"organization": org, "role": role} for org, role in rows],
+    }

@@ -1,0 +1,78 @@
+"""Organization membership management, keeping at least one Owner."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.models import Membership, Role, User
+from app.services import auth as auth_service
+from app.services.tenancy import Tenant, scoped_select
+
+PRIVILEGED = {Role.OWNER, Role.ADMIN}
+
+
+def _row(membership: Membership, email: str) -> dict:
+    return {"user_id": membership.user_id, "email": email, "role": membership.role}
+
+
+def list_members(session: Session, tenant: Tenant) -> list[dict]:
+    """Every member of the caller's organization."""
+    stmt = (scoped_select(tenant, Membership, Membership, User.email)
+            .join(User, User.id == Membership.user_id).order_by(User.email))
+    return [_row(m, email) for m, email in session.execute(stmt).all()]
+
+
+def _get_member(session: Session, tenant: Tenant, user_id: int) -> tuple[Membership, str]:
+    stmt = (scoped_select(tenant, Membership, Membership, User.email)
+            .join(User, User.id == Membership.user_id).where(Membership.user_id == user_id))
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        raise NotFound(f"Member {user_id} not found")
+    return row[0], row[1]
+
+
+def _require_can_manage(tenant: Tenant, *roles: Role) -> None:
+    # Only an Owner grants, changes or removes the Owner and Admin roles.
+    if any(role in PRIVILEGED for role in roles) and tenant.role is not Role.OWNER:
+        raise Forbidden("Only an Owner can grant, change or remove the Owner and Admin roles",
+                        code="owner_required")
+
+
+def _owner_count(session: Session, tenant: Tenant) -> int:
+    # Lock the Owner rows so two concurrent demotions cannot both pass the check.
+    stmt = scoped_select(tenant, Membership, Membership.id).where(Membership.role == Role.OWNER).with_for_update()
+    return len(session.scalars(stmt).all())
+
+
+def add_member(session: Session, tenant: Tenant, email: str, role: Role) -> dict:
+    """Add a user (created if new) to the caller's organization."""
+    _require_can_manage(tenant, role)
+    user = auth_service.get_or_create_user(session, email)
+    if auth_service.membership_of(session, user.id, tenant.org_id) is not None:
+        raise Conflict(f"{user.email} is already a member", code="already_member")
+    membership = Membership(organization_id=tenant.org_id, user_id=user.id, role=role)
+    session.add(membership)
+    session.flush()
+    return _row(membership, user.email)
+
+
+def change_role(session: Session, tenant: Tenant, user_id: int, role: Role) -> dict:
+    """Change a member's role; the organization always keeps an Owner."""
+    membership, email = _get_member(session, tenant, user_id)
+    _require_can_manage(tenant, membership.role, role)
+    if membership.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, tenant) <= 1:
+        raise Conflict("The organization must keep at least one Owner", code="last_owner")
+    membership.role = role
+    session.flush()
+    return _row(membership, email)
+
+
+def remove_member(session: Session, tenant: Tenant, user_id: int) -> None:
+    """Remove a member; the last Owner cannot be removed."""
+    membership, _ = _get_member(session, tenant, user_id)
+    _require_can_manage(tenant, membership.role)
+    if membership.role is Role.OWNER and _owner_count(session, tenant) <= 1:
+        raise Conflict("The organization must keep at least one Owner", code="last_owner")
+    session.delete(membership)
+    session.flush()

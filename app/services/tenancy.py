@@ -1,0 +1,58 @@
+"""The only place that builds organization filters for tenant tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.core.errors import NotFound
+from app.models import Role
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Who is calling: the verified org, the user, and the role looked up for this request."""
+
+    org_id: int
+    user_id: int
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+
+def _require_org(tenant: Tenant) -> int:
+    # A missing or falsy org never means "all orgs".
+    if not tenant or not tenant.org_id:
+        raise RuntimeError("tenant-scoped query without an organization")
+    return tenant.org_id
+
+
+def scoped_select(tenant: Tenant, model: type[M], *columns: Any) -> Select:
+    """SELECT from a tenant table, filtered to the caller's organization."""
+    org_id = _require_org(tenant)
+    stmt = select(*columns) if columns else select(model)
+    return stmt.where(model.organization_id == org_id)
+
+
+def get_scoped(session: Session, tenant: Tenant, model: type[M], obj_id: Any) -> M | None:
+    """One row of the caller's organization, or None (another org's row is invisible)."""
+    return session.scalars(scoped_select(tenant, model).where(model.id == obj_id)).one_or_none()
+
+
+def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: Any, what: str) -> M:
+    """One row of the caller's organization, or 404 (never 403: the row is not theirs to know)."""
+    obj = get_scoped(session, tenant, model, obj_id)
+    if obj is None:
+        raise NotFound(f"{what} {obj_id} not found")
+    return obj
+
+
+def unscoped_select_across_orgs(model: type[M]) -> Select:
+    """Explicitly unscoped SELECT, for jobs that must read across organizations."""
+    return select(model)

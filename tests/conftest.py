@@ -1,0 +1,110 @@
+"""Test harness: a real database built by Alembic, clean for every test, and tenant factories.
+
+TEST_DATABASE_URL picks the server (default: a SQLite file). On Postgres the suite creates its own
+database and drops it at the end, so it never touches tables it did not create.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, make_url, text
+
+_TMP = Path(tempfile.mkdtemp(prefix="painel-tests-"))
+_BASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{(_TMP / 'test.db').as_posix()}"
+_CREATED_DB: str | None = None
+
+
+def _prepare_database(url: str) -> str:
+    """For a server URL, create a private database for this run and return its URL."""
+    global _CREATED_DB
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    name = f"painel_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    _CREATED_DB = name
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+os.environ.update({
+    "APP_ENV": "test",
+    "DATABASE_URL": _prepare_database(_BASE_URL),
+    "JWT_SECRET": "test-secret-" + "x" * 40,
+    "SECRETS_KEY": Fernet.generate_key().decode(),
+    "SCHEDULER_ENABLED": "false",
+    "SEED_DEMO": "false",
+    "DEV_LOGIN_ENABLED": "true",
+    "ALLOW_PRIVATE_DATASOURCE_HOSTS": "true",
+})
+
+from alembic import command  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import get_engine  # noqa: E402
+from app.models import Base  # noqa: E402
+from app.services.health import alembic_config  # noqa: E402
+
+pytest_plugins = ["tests.factories"]
+
+
+def pytest_sessionstart(session) -> None:
+    command.upgrade(alembic_config(get_settings().DATABASE_URL), "head")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    get_engine().dispose()
+    if _CREATED_DB:
+        admin = create_engine(make_url(_BASE_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_CREATED_DB}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def is_postgres() -> bool:
+    return get_engine().dialect.name == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def clean_database():
+    """Every test starts on empty tables (the schema stays at head)."""
+    yield
+    engine = get_engine()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(scope="session")
+def app():
+    from app.main import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+def require_service(name: str, reason: str):
+    """Skip when a service is missing on a developer machine; fail under CI=true."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{name} is required under CI but unavailable: {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")

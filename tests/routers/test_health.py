@@ -1,0 +1,16 @@
+def test_liveness(client):
+    r = client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_readiness_reports_database_and_migrations_at_head(client):
+    r = client.get("/health/ready")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+
+
+def test_unknown_route_is_problem_json(client):
+    r = client.get("/no-such-route")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "not_found"

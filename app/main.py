@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.core.config import ConfigError, get_settings
 from app.core.errors import install_error_handlers
-from app.routers import auth, health, members
+from app.core.limits import BodySizeLimit
+from app.routers import auth, dashboards, health, indicators, indicators_custom, ingest, members
 
 logger = logging.getLogger("painel")
 
@@ -36,8 +37,10 @@ def create_app() -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS, allow_credentials=False,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                            expose_headers=["ETag"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
-    for router in (health.router, auth.router, members.router):
+    for router in (health.router, auth.router, members.router, ingest.router,
+                   indicators_custom.router, indicators.router, dashboards.router):
         app.include_router(router)
     return app
 

@@ -1,24 +1,66 @@
-"""Seed the development data: the `demo` org with Owner dev@example.com (idempotent)."""
+"""Seed development data: org `demo` (Owner dev@example.com) with a deterministic sample sales dataset,
+
+ingested through the same upload pipeline as a user's file (a `;`-separated cp1252 CSV with decimal commas).
+Idempotent: the same file for the same source is recognised and not loaded twice.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import random
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from app.core.config import get_settings
-from app.core.db import session_scope
+from app.core.db import bind_org, session_scope
 from app.models import Membership, Organization, Role
 from app.services import auth as auth_service
+from app.services.ingest import uploads as upload_service
+from app.services.ingest.values import UF_CODES
+from app.services.tenancy import Tenant
 
 logger = logging.getLogger("painel.seed")
 
 DEMO_SLUG = "demo"
 DEMO_OWNER = "dev@example.com"
+DEMO_FILE = "vendas-demo.csv"
+DEMO_START, DEMO_MONTHS = date(2024, 11, 1), 24
+CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
+CHANNELS = ["Loja física", "E-commerce", "Marketplace"]
+# Rough weights so the map looks like Brazil (SP largest).
+UF_WEIGHTS = {"SP": 30, "RJ": 12, "MG": 11, "RS": 7, "PR": 7, "BA": 6, "SC": 5, "PE": 4, "GO": 4, "CE": 4, "DF": 4,
+              "ES": 2, "PA": 2, "MT": 2, "MS": 2, "AM": 2, "MA": 1, "PB": 1, "RN": 1, "AL": 1, "PI": 1, "SE": 1,
+              "RO": 1, "TO": 1, "AC": 1, "AP": 1, "RR": 1}
 
 
-def seed_demo() -> None:
-    """Create the demo org and its Owner if missing."""
+def _brl(value: float) -> str:
+    whole, cents = f"{value:,.2f}".split(".")
+    return whole.replace(",", ".") + "," + cents
+
+
+def demo_csv() -> bytes:
+    """The demo dataset as a Brazilian ERP would export it (deterministic)."""
+    rng = random.Random(20241101)
+    ufs = list(UF_CODES)
+    weights = [UF_WEIGHTS[uf] for uf in ufs]
+    out = io.StringIO()
+    out.write("Data;Valor;UF;Categoria;Canal\r\n")
+    day = DEMO_START
+    end = date(DEMO_START.year + DEMO_MONTHS // 12, DEMO_START.month, 1)
+    while day < end:
+        seasonal = 1.35 if day.month in (11, 12) else 1.0
+        for _ in range(rng.randint(4, 9)):
+            value = round(rng.uniform(20, 1500) * seasonal, 2)
+            out.write(f"{day:%d/%m/%Y};{_brl(value)};{rng.choices(ufs, weights)[0]};{rng.choice(CATEGORIES)};"
+                      f"{rng.choice(CHANNELS)}\r\n")
+        day += timedelta(days=1)
+    return out.getvalue().encode("cp1252")
+
+
+def seed_demo() -> dict:
+    """Create the demo org, its Owner, and load the sample dataset (idempotent)."""
     with session_scope() as session:
         org = session.scalars(select(Organization).where(Organization.slug == DEMO_SLUG)).one_or_none()
         if org is None:
@@ -28,13 +70,21 @@ def seed_demo() -> None:
         user = auth_service.get_or_create_user(session, DEMO_OWNER)
         if auth_service.membership_of(session, user.id, org.id) is None:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
+            session.flush()
+        tenant = Tenant(org_id=org.id, user_id=user.id, role=Role.OWNER)
+        bind_org(session, org.id)
+        report, _ = upload_service.ingest_upload(session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE,
+                                                 name="Vendas (demo)")
+        return report
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO)
-    if get_settings().SEED_DEMO:
-        seed_demo()
-        logger.info("demo org ready: dev-login with %s / %s", DEMO_OWNER, DEMO_SLUG)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not get_settings().SEED_DEMO:
+        return
+    report = seed_demo()
+    logger.info("demo org ready (dev-login %s / %s): %s rows loaded%s", DEMO_OWNER, DEMO_SLUG,
+                report["rows_loaded"], " (already loaded)" if report["duplicate"] else "")
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ ROUTE_ROLES must list every route of the app: a new route without an entry fails
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.routing import APIRoute
 
-from app.models import ROLE_ORDER
+from app.models import ROLE_ORDER, Role
 
 PUBLIC = {("GET", "/health"), ("GET", "/health/ready"), ("POST", "/auth/dev-login"), ("POST", "/auth/token")}
 
@@ -23,6 +25,33 @@ ROUTE_ROLES = {
     ("DELETE", "/members/{user_id}"): "Admin",
     ("GET", "/organizations/current"): "Viewer",
     ("PATCH", "/organizations/current"): "Owner",
+    ("POST", "/ingest/csv"): "Editor",
+    ("POST", "/ingest/xlsx"): "Editor",
+    ("GET", "/ingest/batches"): "Viewer",
+    ("GET", "/ingest/batches/{batch_id}"): "Viewer",
+    ("GET", "/ingest/batches/{batch_id}/errors"): "Viewer",
+    ("GET", "/ingest/batches/{batch_id}/preview"): "Viewer",
+    ("GET", "/indicators"): "Viewer",
+    ("GET", "/indicators/valor-mes-a-mes"): "Viewer",
+    ("GET", "/indicators/mapa-por-uf"): "Viewer",
+    ("GET", "/indicators/kpis"): "Viewer",
+    ("GET", "/indicators/top-categorias"): "Viewer",
+    ("GET", "/indicators/acumulado-ano"): "Viewer",
+    ("GET", "/indicators/custom"): "Viewer",
+    ("POST", "/indicators/custom"): "Admin",
+    ("GET", "/indicators/custom/{indicator_id}"): "Viewer",
+    ("PATCH", "/indicators/custom/{indicator_id}"): "Admin",
+    ("DELETE", "/indicators/custom/{indicator_id}"): "Admin",
+    ("GET", "/indicators/custom/{indicator_id}/run"): "Viewer",
+    ("GET", "/dashboards"): "Viewer",
+    ("POST", "/dashboards"): "Editor",
+    ("POST", "/dashboards/import"): "Editor",
+    ("GET", "/dashboards/{dashboard_id}"): "Viewer",
+    ("PATCH", "/dashboards/{dashboard_id}"): "Editor",
+    ("DELETE", "/dashboards/{dashboard_id}"): "Editor",
+    ("POST", "/dashboards/{dashboard_id}/duplicate"): "Editor",
+    ("GET", "/dashboards/{dashboard_id}/export"): "Viewer",
+    ("GET", "/dashboards/{dashboard_id}/data"): "Viewer",
 }
 
 
@@ -42,10 +71,10 @@ CASES = [(method, path, minimum, role.value) for (method, path), minimum in sort
 
 @pytest.mark.parametrize("method, path, minimum, role", CASES)
 def test_role_gate(client, org_a, method, path, minimum, role):
-    url = path.replace("{user_id}", "999999").replace("{id}", "999999")
+    url = re.sub(r"\{[a-z_]+\}", "999999", path)
     # An empty JSON body: permission is checked before the body is validated or the id is looked up.
     r = client.request(method, url, headers=org_a.headers(role), json={})
-    allowed = ROLE_ORDER.index(type(ROLE_ORDER[0])(role)) >= ROLE_ORDER.index(type(ROLE_ORDER[0])(minimum))
+    allowed = ROLE_ORDER.index(Role(role)) >= ROLE_ORDER.index(Role(minimum))
     if allowed:
         assert r.status_code not in (401, 403), (r.status_code, r.text)
     else:

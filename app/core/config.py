@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     SECRETS_KEY: str | None = None
     ALLOW_PRIVATE_DATASOURCE_HOSTS: bool | None = None
     SEED_DEMO: bool = True
+    SHEETS_API_BASE_URL: str = "https://sheets.googleapis.com/v4/spreadsheets"
+    GOOGLE_TOKEN_URI: str = "https://oauth2.googleapis.com/token"
+    GOOGLE_DEV_CREDENTIALS_DIR: str = "."
+    SHEETS_MAX_RETRIES: int = Field(default=4, ge=0, le=10)
+    SHEETS_RETRY_BASE_SECONDS: float = Field(default=1.0, ge=0)
+    JOB_TIMEOUT_SECONDS: int = Field(default=1800, gt=0)
+    JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
+    JOB_RETRY_BASE_SECONDS: int = Field(default=60, ge=0)
+    JOB_STALE_AFTER_SECONDS: int = Field(default=3600, gt=0)
 
     @field_validator("CORS_ORIGINS", mode="before")
     @classmethod

@@ -1,6 +1,11 @@
 """All models, imported so Base.metadata knows every table (Alembic relies on it)."""
 
 from app.models.base import Base
+from app.models.dashboard import CustomIndicator, Dashboard, Widget
+from app.models.ingest import (BatchStatus, DataSource, Fact, IngestionBatch, RejectedRow, SourceType,
+                               StagingRow)
+from app.models.jobs import GoogleCredential, JobRun, RunStatus, RunTrigger
 from app.models.organization import ROLE_ORDER, Membership, Organization, Role, User
 
-__all__ = ["ROLE_ORDER", "Base", "Membership", "Organization", "Role", "User"]
+__all__ = ["ROLE_ORDER", "Base", "BatchStatus", "CustomIndicator", "Dashboard", "Widget", "DataSource", "Fact", "GoogleCredential", "IngestionBatch", "JobRun", "Membership", "Organization",
+           "RejectedRow", "Role", "RunStatus", "RunTrigger", "SourceType", "StagingRow", "User"]

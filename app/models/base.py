@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -57,3 +59,39 @@ class OrgScoped:
     @declared_attr
     def organization_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+
+
+class ExactDecimal(TypeDecorator):
+    """Exact decimal values: NUMERIC on real databases; on SQLite (no decimal type) a scaled BIGINT,
+
+    so sums stay exact there too. SUM()/AVG() over the column keep this type, so results come back as Decimal.
+    """
+
+    impl = Numeric(24, 6)
+    cache_ok = True
+    SCALE = 6
+    _FACTOR = Decimal(10) ** SCALE
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(24, self.SCALE))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value) if not isinstance(value, Decimal) else value
+        if dialect.name == "sqlite":
+            return int((value * self._FACTOR).to_integral_value(rounding=ROUND_HALF_EVEN))
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(value) / self._FACTOR if not isinstance(value, float) else Decimal(repr(value)) / self._FACTOR
+        return Decimal(value)
+
+
+# JSON documents: JSONB on Postgres (indexable, compact), JSON elsewhere.
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, OrgScoped, TimestampMixin
+from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime
 
 
 class Role(str, enum.Enum):
@@ -30,6 +32,9 @@ class Organization(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Bumped on every change to the org's curated data; indicator ETags derive from it.
+    data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    data_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class User(TimestampMixin, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Delete, Select, Update, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound
@@ -19,7 +19,7 @@ class Tenant:
     """Who is calling: the verified org, the user, and the role looked up for this request."""
 
     org_id: int
-    user_id: int
+    user_id: int | None  # None for scheduled work acting for the org
     role: Role
 
     def at_least(self, role: Role) -> bool:
@@ -56,3 +56,13 @@ def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: 
 def unscoped_select_across_orgs(model: type[M]) -> Select:
     """Explicitly unscoped SELECT, for jobs that must read across organizations."""
     return select(model)
+
+
+def scoped_update(tenant: Tenant, model: type[M]) -> Update:
+    """UPDATE of a tenant table, limited to the caller's organization."""
+    return update(model).where(model.organization_id == _require_org(tenant))
+
+
+def scoped_delete(tenant: Tenant, model: type[M]) -> Delete:
+    """DELETE from a tenant table, limited to the caller's organization."""
+    return delete(model).where(model.organization_id == _require_org(tenant))

@@ -1,0 +1,119 @@
+"""Data sources, ingestion batches, staging and rejected rows, and the curated facts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import BigIntPK, Base, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin, UTCDateTime, utcnow
+
+
+class SourceType(str, enum.Enum):
+    SQL = "sql"
+    CSV_UPLOAD = "csv_upload"
+    XLSX_UPLOAD = "xlsx_upload"
+    GOOGLE_SHEETS = "google_sheets"
+
+
+class BatchStatus(str, enum.Enum):
+    LOADED = "loaded"            # the source's current data
+    SUPERSEDED = "superseded"    # replaced by a later full refresh
+    FAILED = "failed"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class DataSource(OrgScoped, TimestampMixin, Base):
+    __tablename__ = "data_sources"
+    __table_args__ = (Index("ix_data_sources_org_name", "organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    type: Mapped[SourceType] = mapped_column(_enum(SourceType, "source_type"), nullable=False)
+    config_json: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False, default=dict)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_recurring: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    interval_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class IngestionBatch(OrgScoped, Base):
+    __tablename__ = "ingestion_batches"
+    __table_args__ = (
+        Index("ix_ingestion_batches_org_source", "organization_id", "data_source_id", "id"),
+        Index("ix_ingestion_batches_org_finished", "organization_id", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "batch_status"), nullable=False)
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rows_received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class StagingRow(OrgScoped, Base):
+    """One received row: the raw values exactly as read, plus what the parser made of them."""
+
+    __tablename__ = "staging_rows"
+    __table_args__ = (Index("ix_staging_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    line_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False)
+    is_valid: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    value: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+
+
+class RejectedRow(OrgScoped, Base):
+    __tablename__ = "rejected_rows"
+    __table_args__ = (Index("ix_rejected_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    line_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    column: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class Fact(OrgScoped, Base):
+    """Curated data: what every indicator reads."""
+
+    __tablename__ = "facts"
+    __table_args__ = (
+        # Covering index: one org's date range is an index-only scan for every ready-made indicator.
+        Index("ix_facts_org_date", "organization_id", "date",
+              postgresql_include=["value", "uf", "category", "data_source_id"]),
+        Index("ix_facts_org_source", "organization_id", "data_source_id"),
+        Index("ix_facts_batch", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+    uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)

@@ -1,0 +1,62 @@
+"""Runs of data sources (scheduled or manual) and per-org Google credentials."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime, utcnow
+
+
+class RunTrigger(str, enum.Enum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+class RunStatus(str, enum.Enum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=16, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class JobRun(OrgScoped, Base):
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        Index("ix_job_runs_org_started", "organization_id", "started_at"),
+        Index("ix_job_runs_source_started", "data_source_id", "started_at"),
+        Index("ix_job_runs_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
+    trigger: Mapped[RunTrigger] = mapped_column(_enum(RunTrigger, "run_trigger"), nullable=False)
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rows_loaded: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="SET NULL"),
+                                                 nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class GoogleCredential(OrgScoped, TimestampMixin, Base):
+    """An org's Google credential (service account or authorized-user token), encrypted at rest."""
+
+    __tablename__ = "google_credentials"
+    __table_args__ = (Index("ix_google_credentials_org", "organization_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    client_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)

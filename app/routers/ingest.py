@@ -1,0 +1,74 @@
+"""File uploads into the pipeline, and the batches they produce."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse
+
+from app.routers.deps import EditorTenant, SessionDep, ViewerTenant
+from app.schemas.common import Page
+from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
+from app.services.ingest import batches as batch_service
+from app.services.ingest import uploads as upload_service
+
+router = APIRouter(prefix="/ingest", tags=["ingest"])
+
+MAPPING_HELP = 'JSON: canonical field -> column header, e.g. {"date": "Data", "value": "Valor (R$)", "uf": "Estado"}'
+
+
+def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, mapping, sheet, dry_run):
+    report, created = upload_service.ingest_upload(
+        session, tenant, kind, file.file, file.filename or f"upload.{kind}", data_source_id=data_source_id,
+        name=name, mapping=mapping, sheet=sheet, dry_run=dry_run)
+    body = IngestReport.model_validate(report).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.post("/csv", response_model=IngestReport, status_code=201,
+             responses={200: {"description": "The same file was already loaded into this source", "model": IngestReport}})
+def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
+               data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
+               mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
+               dry_run: Annotated[bool, Form()] = False):
+    """Upload a CSV (any of UTF-8/cp1252, `,` `;` tab `|`, decimal comma or point) into a source."""
+    return _upload("csv", tenant, session, file, data_source_id, name, mapping, None, dry_run)
+
+
+@router.post("/xlsx", response_model=IngestReport, status_code=201,
+             responses={200: {"description": "The same file was already loaded into this source", "model": IngestReport}})
+def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
+                data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
+                mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
+                sheet: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False):
+    """Upload an Excel workbook (first sheet, or `sheet`) into a source."""
+    return _upload("xlsx", tenant, session, file, data_source_id, name, mapping, sheet, dry_run)
+
+
+@router.get("/batches", response_model=Page[BatchRead])
+def list_batches(tenant: ViewerTenant, session: SessionDep, data_source_id: int | None = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+    items, total = batch_service.list_batches(session, tenant, data_source_id=data_source_id, limit=limit,
+                                              offset=offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/batches/{batch_id}", response_model=BatchRead)
+def get_batch(batch_id: int, tenant: ViewerTenant, session: SessionDep):
+    return batch_service.get_batch(session, tenant, batch_id)
+
+
+@router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead])
+def batch_errors(batch_id: int, tenant: ViewerTenant, session: SessionDep,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
+    """Every rejected row of the batch (line, column, value, reason), paginated."""
+    items, total = batch_service.list_errors(session, tenant, batch_id, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/batches/{batch_id}/preview", response_model=BatchPreview)
+def batch_preview(batch_id: int, tenant: ViewerTenant, session: SessionDep,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 20):
+    """The first rows of the batch as staged (raw) and as curated."""
+    return batch_service.preview(session, tenant, batch_id, limit)

@@ -1,0 +1,134 @@
+"""Data sources of an organization: typed config, secrets encrypted at rest and never returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import Unprocessable
+from app.core.security import decrypt_secret, encrypt_secret
+from app.models import DataSource, SourceType
+from app.schemas.datasources import SheetsConfig, SqlConfig
+from app.services import connections
+from app.services import freshness
+from app.services.sql_guard import validate_select
+from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
+
+# SQLAlchemy dialect family -> sqlglot dialect, for validating a source's query in its own SQL dialect.
+SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql",
+                    "oracle": "oracle", "snowflake": "snowflake", "bigquery": "bigquery"}
+MASK = "***"
+
+
+def get_source(session: Session, tenant: Tenant, source_id: int, *, lock: bool = False) -> DataSource:
+    """The caller's source, or 404; with lock, concurrent loads of the same source wait for each other."""
+    stmt = scoped_select(tenant, DataSource).where(DataSource.id == source_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    source = session.scalars(stmt).one_or_none()
+    if source is None:
+        return get_scoped_or_404(session, tenant, DataSource, source_id, "Data source")
+    return source
+
+
+def find_by_name(session: Session, tenant: Tenant, source_type: SourceType, name: str) -> DataSource | None:
+    """The caller's source of this type and name, if any."""
+    stmt = scoped_select(tenant, DataSource).where(DataSource.type == source_type, DataSource.name == name)
+    return session.scalars(stmt.order_by(DataSource.id).limit(1)).first()
+
+
+def create_source(session: Session, tenant: Tenant, source_type: SourceType, name: str,
+                  config: dict | None = None, *, secret: str | None = None, is_recurring: bool = False,
+                  interval_minutes: int | None = None) -> DataSource:
+    """A new source owned by the caller's organization."""
+    source = DataSource(organization_id=tenant.org_id, name=name, type=source_type, config_json=config or {},
+                        secret_encrypted=encrypt_secret(secret) if secret else None, is_recurring=is_recurring,
+                        interval_minutes=interval_minutes, created_by=tenant.user_id)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def check_sql_config(config: SqlConfig) -> str:
+    """Apply the connection rules and the SELECT-only rules; returns the query in canonical form."""
+    checked = connections.check_url(config.sqlalchemy_url)
+    dialect = SQLGLOT_DIALECTS.get(checked.dialect, "postgres")
+    return validate_select(config.query, dialect=dialect).sql
+
+
+def _store_config(source_type: SourceType, config: dict[str, Any], old: DataSource | None
+                  ) -> tuple[dict[str, Any], str | None]:
+    """(config_json, secret) to store: the SQL URL's password travels separately, encrypted."""
+    if source_type is SourceType.SQL:
+        sql = SqlConfig.model_validate({**config, "type": "sql"})
+        url_without_password, password = connections.split_secret(sql.sqlalchemy_url)
+        if password == MASK and old is not None:
+            password = decrypt_secret(old.secret_encrypted) if old.secret_encrypted else None
+            sql = sql.model_copy(update={"sqlalchemy_url": connections.join_secret(url_without_password, password)})
+        check_sql_config(sql)
+        stored = {"sqlalchemy_url": url_without_password, "query": sql.query,
+                  "incremental_column": sql.incremental_column}
+        return stored, password
+    if source_type is SourceType.GOOGLE_SHEETS:
+        return SheetsConfig.model_validate({**config, "type": "google_sheets"}).model_dump(exclude={"type"}), None
+    if config:
+        raise Unprocessable(f"{source_type.value} sources take no config; files come through /ingest",
+                            code="invalid_config")
+    return {}, None
+
+
+def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource:
+    """Validate the config for its type and save the source."""
+    source_type = SourceType(data["type"])
+    config, secret = _store_config(source_type, data.get("config") or {}, None)
+    return create_source(session, tenant, source_type, data["name"], config, secret=secret,
+                         is_recurring=data.get("is_recurring", False), interval_minutes=data.get("interval_minutes"))
+
+
+def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, Any]) -> DataSource:
+    source = get_source(session, tenant, source_id)
+    if changes.get("config") is not None:
+        merged = {**public_config(source, masked=True), **changes["config"]}
+        config, secret = _store_config(source.type, merged, source)
+        source.config_json = config
+        source.secret_encrypted = encrypt_secret(secret) if secret else None
+    for key in ("name", "is_recurring", "interval_minutes"):
+        if key in changes:
+            setattr(source, key, changes[key])
+    if source.is_recurring and source.type in (SourceType.CSV_UPLOAD, SourceType.XLSX_UPLOAD):
+        raise Unprocessable("file upload sources cannot be recurring", code="invalid_config")
+    session.flush()
+    return source
+
+
+def delete(session: Session, tenant: Tenant, source_id: int) -> None:
+    """Delete a source and, with it, its batches and curated rows."""
+    session.delete(get_source(session, tenant, source_id, lock=True))
+    freshness.bump(session, tenant)
+    session.flush()
+
+
+def list_sources(session: Session, tenant: Tenant) -> list[DataSource]:
+    return list(session.scalars(scoped_select(tenant, DataSource).order_by(DataSource.name, DataSource.id)))
+
+
+def connection_url(source: DataSource) -> str:
+    """The full URL (password decrypted) to connect with; never returned to a client."""
+    password = decrypt_secret(source.secret_encrypted) if source.secret_encrypted else None
+    return connections.join_secret(source.config_json["sqlalchemy_url"], password)
+
+
+def public_config(source: DataSource, *, masked: bool = True) -> dict[str, Any]:
+    """The config as clients see it: the URL with its password masked."""
+    config = dict(source.config_json or {})
+    if source.type is SourceType.SQL and "sqlalchemy_url" in config:
+        config["sqlalchemy_url"] = connections.mask_url(connections.join_secret(
+            config["sqlalchemy_url"], MASK if source.secret_encrypted else None)) if masked else config["sqlalchemy_url"]
+    return config
+
+
+def to_read(source: DataSource) -> dict[str, Any]:
+    return {"id": source.id, "name": source.name, "type": source.type.value, "config": public_config(source),
+            "is_recurring": source.is_recurring, "interval_minutes": source.interval_minutes,
+            "created_by": source.created_by, "created_at": source.created_at, "updated_at": source.updated_at}

@@ -1,0 +1,1 @@
+"""Indicators: the ready-made catalog (computed in SQL), custom SELECT indicators, freshness."""

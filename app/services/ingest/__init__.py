@@ -1,0 +1,1 @@
+"""Ingestion: readers (csv, xlsx, sheets, sql) -> staging -> transform -> curated facts; one pipeline."""

@@ -1,0 +1,108 @@
+"""Writing parsed chunks into staging and rejected rows, and promoting a batch into the curated facts.
+
+Postgres gets COPY (psycopg2 copy_expert) and INSERT ... SELECT; SQLite gets chunked executemany.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Integer, insert, literal
+from sqlalchemy.orm import Session
+
+from app.models import Fact, RejectedRow, StagingRow
+from app.models.base import ExactDecimal
+from app.services.tenancy import Tenant, scoped_delete, scoped_select
+
+STAGING_COLUMNS = ("organization_id", "batch_id", "line_no", "raw", "is_valid", "date", "value", "uf", "category",
+                   "attributes")
+REJECTED_COLUMNS = ("organization_id", "batch_id", "line_no", "column", "value", "reason")
+
+
+@dataclass
+class StagingChunk:
+    """Column-wise parsed rows of one chunk; `raw` and `attributes` are JSON texts."""
+
+    line_no: Sequence[int]
+    raw: Sequence[str]
+    is_valid: Sequence[bool]
+    date: Sequence[date | None]
+    value: Sequence[str | None]
+    uf: Sequence[str | None]
+    category: Sequence[str | None]
+    attributes: Sequence[str | None]
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _copy(session: Session, table: str, columns: Sequence[str], rows) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    dbapi = session.connection().connection.driver_connection
+    with dbapi.cursor() as cursor:
+        cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
+
+
+def _none_to_null(value):
+    # In COPY's csv format an unquoted empty field is NULL.
+    return "" if value is None else value
+
+
+def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingChunk) -> None:
+    """Append one chunk of parsed rows to staging."""
+    n = len(chunk.line_no)
+    if n == 0:
+        return
+    if _is_postgres(session):
+        rows = zip([org_id] * n, [batch_id] * n, chunk.line_no, chunk.raw,
+                   ["t" if v else "f" for v in chunk.is_valid],
+                   [_none_to_null(d) for d in chunk.date], [_none_to_null(v) for v in chunk.value],
+                   [_none_to_null(u) for u in chunk.uf], [_none_to_null(c) for c in chunk.category],
+                   [_none_to_null(a) for a in chunk.attributes])
+        _copy(session, StagingRow.__tablename__, STAGING_COLUMNS, rows)
+        return
+    to_storage = ExactDecimal().process_bind_param
+    dialect = session.get_bind().dialect
+    rows = [
+        (org_id, batch_id, line, raw, 1 if ok else 0, d.isoformat() if d else None,
+         to_storage(Decimal(v), dialect) if v is not None else None, uf, cat, attrs)
+        for line, raw, ok, d, v, uf, cat, attrs in zip(chunk.line_no, chunk.raw, chunk.is_valid, chunk.date,
+                                                       chunk.value, chunk.uf, chunk.category, chunk.attributes)
+    ]
+    placeholders = ", ".join("?" for _ in STAGING_COLUMNS)
+    cols = ", ".join(f'"{c}"' for c in STAGING_COLUMNS)
+    session.connection().exec_driver_sql(f"INSERT INTO staging_rows ({cols}) VALUES ({placeholders})", rows)
+
+
+def write_rejected(session: Session, org_id: int, batch_id: int,
+                   rejected: Sequence[tuple[int, str | None, str | None, str]]) -> None:
+    """Append (line, column, value, reason) records to the batch's rejected rows."""
+    if not rejected:
+        return
+    rows = [(org_id, batch_id, line, column, value, reason[:255]) for line, column, value, reason in rejected]
+    if _is_postgres(session):
+        _copy(session, RejectedRow.__tablename__, REJECTED_COLUMNS,
+              ([_none_to_null(v) for v in row] for row in rows))
+        return
+    session.execute(insert(RejectedRow), [dict(zip(REJECTED_COLUMNS, row)) for row in rows])
+
+
+def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int, *, replace: bool) -> int:
+    """Move the batch's valid staging rows into facts; with replace, the source's old facts go in the same
+    transaction, so readers never see a half-loaded or doubled source. Returns the rows inserted."""
+    if replace:
+        session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))
+    rows = scoped_select(tenant, StagingRow, StagingRow.organization_id, literal(data_source_id, Integer),
+                         StagingRow.batch_id, StagingRow.date, StagingRow.value, StagingRow.uf, StagingRow.category,
+                         StagingRow.attributes).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
+    columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
+    return session.execute(insert(Fact).from_select(columns, rows)).rowcount

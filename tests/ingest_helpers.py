@@ -1,0 +1,101 @@
+"""Helpers for ingestion tests: generate Brazilian-style files and read back what was stored."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import openpyxl
+from sqlalchemy import func, select
+
+from app.core.db import session_scope
+from app.models import DataSource, Fact, IngestionBatch, RejectedRow, StagingRow
+
+UFS = ["SP", "RJ", "MG", "BA", "RS", "PR", "PE", "CE", "DF", "AM"]
+CATS = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis"]
+
+
+@dataclass
+class Row:
+    day: date
+    value: Decimal
+    uf: str
+    category: str
+
+
+def sample_rows(n: int = 40, seed: int = 7) -> list[Row]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        cents = rng.randint(-50_000, 2_500_000)
+        rows.append(Row(date(2024, 1, 1) + timedelta(days=rng.randint(0, 500)), Decimal(cents) / 100,
+                        rng.choice(UFS), rng.choice(CATS)))
+    return rows
+
+
+def fmt_value(value: Decimal, style: str) -> str:
+    sign = "-" if value < 0 else ""
+    whole, frac = f"{abs(value):,.2f}".split(".")
+    if style == "comma":
+        return f"{sign}{whole.replace(',', '.')},{frac}"
+    return f"{sign}{whole}.{frac}"
+
+
+def fmt_date(day: date, style: str) -> str:
+    return {"dmy": f"{day:%d/%m/%Y}", "dmy2": f"{day:%d/%m/%y}", "iso": day.isoformat(),
+            "isodt": f"{day.isoformat()}T10:30:00"}[style]
+
+
+def make_csv(rows: list[Row], *, delimiter=";", decimal="comma", dates="dmy", encoding="cp1252",
+             header=("Data", "Valor", "UF", "Categoria", "Observação")) -> bytes:
+    out = io.StringIO()
+    out.write(delimiter.join(header) + "\r\n")
+    for i, r in enumerate(rows):
+        value = fmt_value(r.value, decimal)
+        if delimiter in value:
+            value = f'"{value}"'
+        out.write(delimiter.join([fmt_date(r.day, dates), value, r.uf, r.category, f"obs {i} ação"]) + "\r\n")
+    return out.getvalue().encode(encoding)
+
+
+def make_xlsx(rows: list[Row], *, title: str | None = "Relatório de Vendas", sheet: str = "Plan1",
+              extra_sheets: tuple[str, ...] = ()) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+        ws.append([])
+    ws.append(["Data", "Valor", "Estado", "Produto"])
+    for r in rows:
+        ws.append([r.day, float(r.value), r.uf, r.category])
+    for name in extra_sheets:
+        wb.create_sheet(name).append(["nothing", "here"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(client, headers, content: bytes, kind="csv", filename=None, **form):
+    filename = filename or f"vendas.{kind}"
+    data = {k: (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in form.items() if v is not None}
+    return client.post(f"/ingest/{kind}", headers=headers, files={"file": (filename, content)}, data=data)
+
+
+def curated_totals(org_id: int, source_id: int | None = None) -> tuple[Decimal, int]:
+    with session_scope() as s:
+        stmt = select(func.coalesce(func.sum(Fact.value), 0), func.count()).where(Fact.organization_id == org_id)
+        if source_id is not None:
+            stmt = stmt.where(Fact.data_source_id == source_id)
+        total, count = s.execute(stmt).one()
+        return Decimal(total), count
+
+
+def stored_counts(org_id: int) -> dict[str, int]:
+    with session_scope() as s:
+        return {m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.organization_id == org_id))
+                for m in (DataSource, IngestionBatch, StagingRow, RejectedRow, Fact)}

@@ -11,14 +11,27 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.core.config import ConfigError, get_settings
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
-from app.routers import auth, dashboards, health, indicators, indicators_custom, ingest, members
+from app.routers import (auth, dashboards, datasources, health, indicators, indicators_custom, ingest, jobs,
+                         members)
 
 logger = logging.getLogger("painel")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    yield
+    """Start the in-process scheduler with the app and stop it (waiting for running jobs) with it."""
+    scheduler = None
+    if get_settings().SCHEDULER_ENABLED:
+        from app.cron.scheduler import create_background_scheduler
+
+        scheduler = create_background_scheduler()
+        scheduler.start()
+        logger.info("scheduler started (tick every %s s)", get_settings().SCHEDULER_TICK_SECONDS)
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
 
 
 def create_app() -> FastAPI:
@@ -40,7 +53,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     for router in (health.router, auth.router, members.router, ingest.router,
-                   indicators_custom.router, indicators.router, dashboards.router):
+                   indicators_custom.router, indicators.router, dashboards.router, datasources.router, jobs.router):
         app.include_router(router)
     return app
 

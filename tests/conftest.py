@@ -56,7 +56,7 @@ from app.core.db import get_engine  # noqa: E402
 from app.models import Base  # noqa: E402
 from app.services.health import alembic_config  # noqa: E402
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.customer_dbs"]
 
 
 def pytest_sessionstart(session) -> None:

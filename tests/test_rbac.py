@@ -52,6 +52,17 @@ ROUTE_ROLES = {
     ("POST", "/dashboards/{dashboard_id}/duplicate"): "Editor",
     ("GET", "/dashboards/{dashboard_id}/export"): "Viewer",
     ("GET", "/dashboards/{dashboard_id}/data"): "Viewer",
+    ("POST", "/ingest/sheets"): "Editor",
+    ("GET", "/datasources"): "Viewer",
+    ("POST", "/datasources"): "Admin",
+    ("POST", "/datasources/test"): "Admin",
+    ("PUT", "/datasources/google-credentials"): "Admin",
+    ("GET", "/datasources/{source_id}"): "Viewer",
+    ("PATCH", "/datasources/{source_id}"): "Admin",
+    ("DELETE", "/datasources/{source_id}"): "Admin",
+    ("POST", "/datasources/{source_id}/run"): "Editor",
+    ("GET", "/jobs/runs"): "Viewer",
+    ("GET", "/jobs/runs/{run_id}"): "Viewer",
 }
 
 

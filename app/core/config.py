@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     GOOGLE_DEV_CREDENTIALS_DIR: str = "."
     SHEETS_MAX_RETRIES: int = Field(default=4, ge=0, le=10)
     SHEETS_RETRY_BASE_SECONDS: float = Field(default=1.0, ge=0)
+    SCHEDULER_TICK_SECONDS: int = Field(default=60, gt=0)
+    SCHEDULER_MAX_PARALLEL: int = Field(default=4, ge=1, le=32)
     JOB_TIMEOUT_SECONDS: int = Field(default=1800, gt=0)
     JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
     JOB_RETRY_BASE_SECONDS: int = Field(default=60, ge=0)

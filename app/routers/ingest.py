@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from app.routers.deps import EditorTenant, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
+from app.schemas.datasources import SheetsIngestIn
+from app.services import runs as run_service
 from app.services.ingest import batches as batch_service
 from app.services.ingest import uploads as upload_service
 
@@ -44,6 +46,13 @@ def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[Uploa
                 sheet: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False):
     """Upload an Excel workbook (first sheet, or `sheet`) into a source."""
     return _upload("xlsx", tenant, session, file, data_source_id, name, mapping, sheet, dry_run)
+
+
+@router.post("/sheets", response_model=IngestReport, status_code=201)
+def ingest_sheets(body: SheetsIngestIn, tenant: EditorTenant, session: SessionDep):
+    """Read a Google Sheets range (first row = header) into a google_sheets source."""
+    return run_service.ingest_sheet(session, tenant, body.spreadsheet_id, body.range,
+                                    data_source_id=body.data_source_id, name=body.name, mapping=body.mapping)
 
 
 @router.get("/batches", response_model=Page[BatchRead])

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+
+MAPPING_HELP = "Canonical field -> column name, when the names are not recognised (date, value, uf, category)"
 
 
 class SqlConfig(BaseModel):
@@ -16,6 +19,7 @@ class SqlConfig(BaseModel):
                                 examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"])
     query: str = Field(min_length=1, max_length=20_000, examples=["SELECT data, valor, uf FROM vendas"])
     incremental_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    mapping: dict[str, str] | None = Field(default=None, description=MAPPING_HELP)
 
 
 class SheetsConfig(BaseModel):
@@ -24,6 +28,7 @@ class SheetsConfig(BaseModel):
     type: Literal["google_sheets"] = "google_sheets"
     spreadsheet_id: str = Field(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
     range: str = Field(default="A:ZZ", min_length=1, max_length=200)
+    mapping: dict[str, str] | None = Field(default=None, description=MAPPING_HELP)
 
 
 class CsvConfig(BaseModel):
@@ -37,6 +42,7 @@ class XlsxConfig(BaseModel):
 
 
 SourceConfig = Annotated[SqlConfig | SheetsConfig | CsvConfig | XlsxConfig, Field(discriminator="type")]
+_CONFIG_ADAPTER: TypeAdapter = TypeAdapter(SourceConfig)
 SourceTypeName = Literal["sql", "google_sheets", "csv_upload", "xlsx_upload"]
 
 
@@ -57,9 +63,12 @@ class DataSourceCreate(BaseModel):
         return self
 
     def typed_config(self) -> SqlConfig | SheetsConfig | CsvConfig | XlsxConfig:
-        from pydantic import TypeAdapter
-
-        return TypeAdapter(SourceConfig).validate_python({**self.config, "type": self.type})
+        try:
+            return _CONFIG_ADAPTER.validate_python({**self.config, "type": self.type})
+        except ValidationError as exc:
+            problems = "; ".join(f"config.{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}"
+                                 for err in exc.errors())
+            raise ValueError(f"invalid {self.type} config: {problems}") from None
 
 
 class DataSourceUpdate(BaseModel):

@@ -68,7 +68,7 @@ def _store_config(source_type: SourceType, config: dict[str, Any], old: DataSour
             sql = sql.model_copy(update={"sqlalchemy_url": connections.join_secret(url_without_password, password)})
         check_sql_config(sql)
         stored = {"sqlalchemy_url": url_without_password, "query": sql.query,
-                  "incremental_column": sql.incremental_column}
+                  "incremental_column": sql.incremental_column, "mapping": sql.mapping}
         return stored, password
     if source_type is SourceType.GOOGLE_SHEETS:
         return SheetsConfig.model_validate({**config, "type": "google_sheets"}).model_dump(exclude={"type"}), None

@@ -17,11 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import bind_org, get_engine, session_scope
-from app.core.errors import AppError, Conflict
+from app.core.errors import AppError, Conflict, Unprocessable
 from app.models import DataSource, JobRun, Role, RunStatus, RunTrigger, SourceType
 from app.models.base import utcnow
 from app.schemas.datasources import SqlConfig
@@ -111,7 +112,8 @@ def ingest_source(session: Session, tenant: Tenant, source: DataSource, *, deadl
         reader = SheetsReader(values, spreadsheet_id=config["spreadsheet_id"], range_name=config["range"],
                               first_row=first_row)
         return load_table(session, tenant, source, _Deadline(reader, deadline),
-                          LoadOptions(allow_empty=True, details={"source": "google_sheets"}))
+                          LoadOptions(mapping=config.get("mapping"), allow_empty=True,
+                                      details={"source": "google_sheets"}))
     return None
 
 
@@ -122,28 +124,36 @@ def _ingest_sql(session: Session, tenant: Tenant, source: DataSource, deadline: 
     query = datasource_service.check_sql_config(
         SqlConfig(sqlalchemy_url=url, query=config["query"], incremental_column=config.get("incremental_column")))
     column = config.get("incremental_column")
-    binds: dict[str, Any] = {}
     last = batch_service.last_incremental_value(session, tenant, source.id) if column else None
     remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
     engine = connections.open_engine(checked, statement_timeout_ms=remaining_ms)
     try:
-        if column:
-            quoted = engine.dialect.identifier_preparer.quote(column)
-            query = f"SELECT * FROM ({query}) AS painel_src"
-            if last is not None:
-                query += f" WHERE {quoted} > :painel_last"
-                binds["painel_last"] = last
-            query += f" ORDER BY {quoted}"
-        reader = SqlReader(engine, query, binds, track_max_of=column)
-        report = load_table(session, tenant, source, _Deadline(reader, deadline),
-                            LoadOptions(replace=not column, allow_empty=True,
-                                        details={"source": "sql", "incremental_from": _jsonable(last)}))
-        if column and report["batch_id"]:
-            batch_service.set_incremental_value(session, tenant, report["batch_id"],
-                                                _jsonable(reader.max_value if reader.max_value is not None else last))
-        return report
+        return _load_sql(session, tenant, source, engine, query, column, last, deadline)
+    except DBAPIError as exc:
+        raise connections.run_failure(checked, exc, timeout_ms=remaining_ms) from None
     finally:
         engine.dispose()
+
+
+def _load_sql(session: Session, tenant: Tenant, source: DataSource, engine, query: str, column: str | None,
+              last: Any, deadline: float) -> dict[str, Any]:
+    binds: dict[str, Any] = {}
+    if column:
+        # Incremental: only rows above the last loaded maximum, appended in order.
+        quoted = engine.dialect.identifier_preparer.quote(column)
+        query = f"SELECT * FROM ({query}) AS painel_src"
+        if last is not None:
+            query += f" WHERE {quoted} > :painel_last"
+            binds["painel_last"] = last
+        query += f" ORDER BY {quoted}"
+    reader = SqlReader(engine, query, binds, track_max_of=column)
+    report = load_table(session, tenant, source, _Deadline(reader, deadline),
+                        LoadOptions(mapping=source.config_json.get("mapping"), replace=not column, allow_empty=True,
+                                    details={"source": "sql", "incremental_from": _jsonable(last)}))
+    if column and report["batch_id"]:
+        newest = reader.max_value if reader.max_value is not None else last
+        batch_service.set_incremental_value(session, tenant, report["batch_id"], _jsonable(newest))
+    return report
 
 
 def _jsonable(value: Any) -> Any:
@@ -207,14 +217,36 @@ def run_source(source_id: int, org_id: int, trigger: RunTrigger, *, attempt: int
         return run_id
 
 
-def run_now(session: Session, tenant: Tenant, source_id: int) -> int:
-    """A manual run (POST /datasources/{id}/run); 409 when the source is running already."""
+def run_now(session: Session, tenant: Tenant, source_id: int) -> JobRun:
+    """A manual run (POST /datasources/{id}/run) in its own transactions; 409 when it is running already."""
     source = datasource_service.get_source(session, tenant, source_id)
-    session.commit()  # the run uses its own transactions; release ours first
     run_id = run_source(source.id, tenant.org_id, RunTrigger.MANUAL, user_id=tenant.user_id)
     if run_id is None:
         raise Conflict(f"Data source {source_id} is running already", code="already_running")
-    return run_id
+    with session_scope() as own:
+        return own.get(JobRun, run_id)
+
+
+def ingest_sheet(session: Session, tenant: Tenant, spreadsheet_id: str, range_name: str, *,
+                 data_source_id: int | None = None, name: str | None = None,
+                 mapping: dict[str, str] | None = None) -> dict[str, Any]:
+    """POST /ingest/sheets: read a range into a google_sheets source (created when none is given)."""
+    config = {"spreadsheet_id": spreadsheet_id, "range": range_name, "mapping": mapping}
+    if data_source_id is not None:
+        source = datasource_service.get_source(session, tenant, data_source_id, lock=True)
+        if source.type is not SourceType.GOOGLE_SHEETS:
+            raise Unprocessable(f"Data source {source.id} is a '{source.type.value}' source, not google_sheets",
+                                code="wrong_source_type")
+        source.config_json = {**source.config_json, **{k: v for k, v in config.items() if v is not None}}
+    else:
+        source_name = (name or f"Sheets {spreadsheet_id} {range_name}")[:200]
+        source = datasource_service.find_by_name(session, tenant, SourceType.GOOGLE_SHEETS, source_name)
+        if source is None:
+            source = datasource_service.create_source(session, tenant, SourceType.GOOGLE_SHEETS, source_name, config)
+        else:
+            source.config_json = config
+    session.flush()
+    return ingest_source(session, tenant, source)
 
 
 def stale_cutoff():

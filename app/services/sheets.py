@@ -126,6 +126,8 @@ def read_range(session: Session, tenant: Tenant, spreadsheet_id: str, range_name
                                                                "dateTimeRenderOption": "SERIAL_NUMBER"})
     except SpreadsheetNotFound:
         raise NotFound(f"Spreadsheet {spreadsheet_id} not found", code="sheet_not_found") from None
+    except PermissionError:  # gspread's translation of a 403 on open
+        raise _forbidden(spreadsheet_id, client_email) from None
     except APIError as exc:
         raise _api_error(exc, spreadsheet_id, range_name, client_email) from None
     except Exception as exc:  # network errors from requests/google-auth
@@ -135,14 +137,18 @@ def read_range(session: Session, tenant: Tenant, spreadsheet_id: str, range_name
     return response.get("values", []), _first_row(response.get("range", range_name))
 
 
+def _forbidden(spreadsheet_id: str, client_email: str | None) -> Forbidden:
+    share = f" Share the spreadsheet with {client_email} (Viewer is enough)." if client_email else ""
+    return Forbidden(f"No permission to read spreadsheet {spreadsheet_id}.{share}", code="sheet_forbidden",
+                     extra={"share_with": client_email} if client_email else None)
+
+
 def _api_error(exc: APIError, spreadsheet_id: str, range_name: str, client_email: str | None):
     code = exc.code
     if code == 404:
         return NotFound(f"Spreadsheet {spreadsheet_id} not found", code="sheet_not_found")
     if code == 403:
-        share = (f" Share the spreadsheet with {client_email} (Viewer is enough)." if client_email else "")
-        return Forbidden(f"No permission to read spreadsheet {spreadsheet_id}.{share}", code="sheet_forbidden",
-                         extra={"share_with": client_email} if client_email else None)
+        return _forbidden(spreadsheet_id, client_email)
     if code == 400:
         return Unprocessable(f"Google Sheets refused the range '{range_name}'", code="invalid_range")
     if code in RETRY_STATUSES:

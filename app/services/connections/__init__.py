@@ -7,10 +7,10 @@ refuses private addresses and the app's own database, and pins the checked IP fo
 
 from app.services.connections.checks import CheckedUrl, check_url
 from app.services.connections.drivers import PIP_PACKAGES
-from app.services.connections.engines import open_engine, test_connection
+from app.services.connections.engines import open_engine, run_failure, test_connection
 from app.services.connections.urls import join_secret, mask_url, split_secret
 
 test_connection.__test__ = False  # a service, not a pytest test, wherever it is imported
 
-__all__ = ["PIP_PACKAGES", "CheckedUrl", "check_url", "join_secret", "mask_url", "open_engine", "split_secret",
+__all__ = ["PIP_PACKAGES", "CheckedUrl", "check_url", "join_secret", "mask_url", "open_engine", "run_failure", "split_secret",
            "test_connection"]

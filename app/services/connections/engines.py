@@ -200,3 +200,24 @@ def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_
     return {"ok": True, "dialect": checked.dialect, "driver": checked.driver, "server_version": version,
             "latency_ms": round((answered - connected) * 1000, 2),
             "connect_ms": round((connected - started) * 1000, 2)}
+
+
+def run_failure(checked: CheckedUrl, exc: BaseException, *, timeout_ms: int) -> Unprocessable:
+    """A clear, password-free error for a data source run that failed on its database."""
+    orig = getattr(exc, "orig", None) or exc
+    if _is_timeout(exc):
+        return Unprocessable(f"The source query ran past its {timeout_ms // 1000} s limit and was cancelled",
+                             code="timeout")
+    kind = _classify_connect_error(exc)
+    if kind == "auth_failed":
+        return Unprocessable("Authentication failed: check the user name and password", code="auth_failed")
+    if kind == "database_not_found":
+        return Unprocessable("The server has no such database (or this user may not open it)",
+                             code="database_not_found")
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    if checked.url.password:
+        first_line = first_line.replace(checked.url.password, "***")
+    if "could not connect" in first_line.lower() or "can't connect" in first_line.lower() or \
+            "connection refused" in first_line.lower() or "timeout expired" in first_line.lower():
+        return _connection_failed(checked)
+    return Unprocessable(f"The source query failed: {first_line[:300]}", code="query_failed")

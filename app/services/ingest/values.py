@@ -5,7 +5,9 @@ Input is an object Series of str (CSV) or str/int/float/bool/date/datetime/None 
 points, digits turn into "9", and rows are grouped by skeleton ("R$ 9.999,99", "99/99/9999"). A column holds
 few distinct skeletons, so the grammar (a regex) runs once per skeleton and the digits of every row of the
 group are read straight from the code-point matrix. Only the rare rows the matrix cannot finish (exponents,
-more than 6 decimals, more than 18 digits, strings over 64 characters) go through the per-cell reference.
+more than 18 integer digits, strings over 64 characters) go through the per-cell reference parser.
+Missing cells (None, NaN, NaT) are "empty"; in parse_numbers only, a float NaN cell of an object column is
+"not a number" (a numeric cell holding NaN), while NaN in a pandas "str" column is still a missing cell.
 """
 
 from __future__ import annotations

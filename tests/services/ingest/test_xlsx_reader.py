@@ -33,12 +33,14 @@ PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 # cellXfs: 0 general, 1 date (14), 2 date-time (22), 3 time (21), 4 duration [h]:mm:ss (46)
 STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
           '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders>'
+          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+          '<borders count="1"><border/></borders>'
           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
           '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
           + "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
                     for n in (14, 22, 21, 46))
-          + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+          + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+          '</styleSheet>')
 
 
 def sheet_xml(rows: str, dimension: str = "A1") -> str:
@@ -311,9 +313,9 @@ def test_empty_sheet(engine: str) -> None:
 # --- the dimension lie and sparse sheets --------------------------------------------------------------------------
 
 def with_dimension(data: bytes, dimension: str) -> bytes:
-    return rewrite_member(data, "xl/worksheets/sheet1.xml",
-                          lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(),
-                                             xml))
+    tag = f'<dimension ref="{dimension}"/>'.encode()
+    pattern = re.compile(rb'<dimension ref="[^"]*"\s*/>')
+    return rewrite_member(data, "xl/worksheets/sheet1.xml", lambda xml: pattern.sub(tag, xml))
 
 
 MEASURE = textwrap.dedent("""
@@ -367,7 +369,8 @@ def test_far_away_cell_never_reaches_calamine(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cell", ['<x:c r="XFD9" xmlns:x="urn:x"><x:v>1</x:v></x:c>', '<c r="&#88;FD9"><v>1</v></c>',
-                                  "<c r = 'XFD9'><v>1</v></c>", '<c s="0" r="XFD9"><v>1</v></c>', "<c><v>1</v></c>"])
+                                  "<c r = 'XFD9'><v>1</v></c>", '<c s="0" r="XFD9"><v>1</v></c>', "<c><v>1</v></c>",
+                                  f'<{"p" * 300}:c r="XFD9" xmlns:{"p" * 300}="urn:x"><v>1</v></{"p" * 300}:c>'])
 def test_cells_the_extent_scan_cannot_bound_go_to_openpyxl(cell: str) -> None:
     data = build_xlsx([("Plan1", sheet_xml(row(1, text("A1", "a"), text("B1", "b")) + f'<row r="9">{cell}</row>'))])
     assert open_reader(data).info()["engine"] == "openpyxl"

@@ -73,7 +73,10 @@ class CsvReader:
         self.close()
 
     def chunks(self, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[Chunk]:
-        """Data records after the header, `size` records (rows + bad rows) per chunk; restarts from the top."""
+        """Data records after the header, `size` records (rows + bad rows) per chunk; restarts from the top.
+
+        Passes share the file position: run them one after the other, not interleaved.
+        """
         if size < 1:
             raise ValueError("chunk size must be positive")
         width, delimiter, max_record_lines = len(self.header), self.delimiter, MAX_RECORD_LINES
@@ -123,7 +126,8 @@ class CsvReader:
                 except _LineTooLong as exc:
                     extra = lines.skipped
                     line = reader.line_num + extra
-                    bad_rows.append((last_end + 1, exc.preview, f"line {line} is longer than {MAX_LINE_CHARS:,} characters"))
+                    bad_rows.append((last_end + 1, exc.preview,
+                                     f"line {line} is longer than {MAX_LINE_CHARS:,} characters"))
                     last_end = line
                 count += 1
                 if count >= size:

@@ -22,7 +22,7 @@ class SqlReader:
         self._conn = engine.connect()
         try:
             self._conn.begin()
-            self._result = self._conn.execution_options(stream_results=True).execute(text(sql), binds or {})
+            self._result = self._conn.execution_options(yield_per=DEFAULT_CHUNK_SIZE).execute(text(sql), binds or {})
         except BaseException:
             self._conn.close()
             raise

@@ -234,8 +234,8 @@ def _has_prefixed_cell_or_row(data: bytes) -> bool:
     """Whether a namespace-prefixed <x:c> or <x:row> appears (calamine matches local names, the scan would not)."""
     for match in _PREFIXED_NAME_END.finditer(data):  # ":" is rare in sheet XML: anchor on it, then look back
         start = data.rfind(b"<", max(0, match.start() - 256), match.start())
-        if start >= 0 and _ELEMENT_PREFIX.fullmatch(data, start, match.start()):
-            return True
+        if start < 0 or _ELEMENT_PREFIX.fullmatch(data, start, match.start()):
+            return True  # no "<" within 256 bytes: maybe a very long prefix, so assume the worst
     return False
 
 

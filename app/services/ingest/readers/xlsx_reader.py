@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
@@ -51,8 +52,9 @@ HEADER_WINDOW = 20
 DENSE_CELLS_FLOOR = 1_000_000  # calamine grid cells always allowed (~32 bytes each)
 DENSE_CELLS_PER_CELL = 8  # ...or up to this many grid cells per cell present in the sheet
 DENSE_CELLS_CAP = 40_000_000  # ...but never more (~1.3 GB)
+# Texts read as empty cells: the empty string and Excel's error values (calamine reports errors as "").
 EMPTY_TEXTS = frozenset({"", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})  # empty text and Excel errors
+                         "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 _EXACT_INT = 2 ** 53
 
 # openpyxl warns about unsupported extensions (data validation, conditional formats) on ordinary files.
@@ -170,7 +172,7 @@ def _pick_sheet(sheets: list[SheetRef], name: str | None) -> SheetRef:
                         extra={"sheets": [ref.name for ref in sheets]})
 
 
-def _choose_engine(requested: str | None, archive, target: SheetRef) -> str:
+def _choose_engine(requested: str | None, archive: zipfile.ZipFile, target: SheetRef) -> str:
     if requested == "openpyxl" or python_calamine is None:
         return "openpyxl"
     extent = sheet_extent(archive, target.path)
@@ -229,17 +231,21 @@ class _CalamineRows:
         first_row, first_col = start
         pad = [None] * first_col
         try:
-            for offset, raw in enumerate(self._sheet.iter_rows()):
+            # iter_rows() first yields `first_row` empty rows, so positions are absolute; columns start at first_col
+            for number, raw in enumerate(self._sheet.iter_rows(), start=1):
+                if number <= first_row:
+                    continue
                 cells = [(None if value in EMPTY_TEXTS else value) if type(value) is str else normalize_cell(value)
                          for value in raw]
                 if cells.count(None) != len(cells):
-                    yield first_row + offset + 1, pad + cells if first_col else cells
+                    yield number, pad + cells if first_col else cells
         except python_calamine.CalamineError as exc:
             raise invalid_xlsx(f"The sheet could not be read: {exc}.") from exc
 
     def close(self) -> None:
-        self._sheet = None
-        self._book.close()
+        if self._sheet is not None:
+            self._sheet = None
+            self._book.close()
 
 
 class _OpenpyxlRows:
@@ -271,4 +277,4 @@ class _OpenpyxlRows:
             raise invalid_xlsx(f"The sheet could not be read: {exc}.") from exc
 
     def close(self) -> None:
-        self._book.close()
+        self._book.close()  # read-only openpyxl: closes its archive handle, not the caller's file

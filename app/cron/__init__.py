@@ -1,0 +1,1 @@
+"""Scheduled work: the APScheduler setup and thin job functions that call services."""

@@ -61,6 +61,14 @@ class OrgScoped:
         return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
 
 
+class BulkOrgScoped:
+    """A tenant table written in bulk (staging, rejected rows, facts): no foreign keys, because per-row
+    constraint triggers would cost more than the COPY itself; the pipeline keeps the references whole and
+    deleting a source deletes its rows explicitly."""
+
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class ExactDecimal(TypeDecorator):
     """Exact decimal values: NUMERIC on real databases; on SQLite (no decimal type) a scaled BIGINT,
 

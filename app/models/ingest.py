@@ -7,10 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import BigIntPK, Base, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import BigIntPK, Base, BulkOrgScoped, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin, UTCDateTime, utcnow
 
 
 class SourceType(str, enum.Enum):
@@ -67,16 +67,17 @@ class IngestionBatch(OrgScoped, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
 
-class StagingRow(OrgScoped, Base):
+class StagingRow(BulkOrgScoped, Base):
     """One received row: the raw values exactly as read, plus what the parser made of them."""
 
     __tablename__ = "staging_rows"
     __table_args__ = (Index("ix_staging_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
-    raw: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False)
+    # Plain JSON (not JSONB): kept as received, parsed only when read.
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     is_valid: Mapped[bool] = mapped_column(Boolean, nullable=False)
     date: Mapped[date | None] = mapped_column(Date, nullable=True)
     value: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
@@ -85,19 +86,19 @@ class StagingRow(OrgScoped, Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
 
 
-class RejectedRow(OrgScoped, Base):
+class RejectedRow(BulkOrgScoped, Base):
     __tablename__ = "rejected_rows"
     __table_args__ = (Index("ix_rejected_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     column: Mapped[str | None] = mapped_column(String(255), nullable=True)
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str] = mapped_column(String(255), nullable=False)
 
 
-class Fact(OrgScoped, Base):
+class Fact(BulkOrgScoped, Base):
     """Curated data: what every indicator reads."""
 
     __tablename__ = "facts"
@@ -110,8 +111,8 @@ class Fact(OrgScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="CASCADE"), nullable=False)
+    data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
     value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)

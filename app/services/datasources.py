@@ -12,6 +12,7 @@ from app.models import DataSource, SourceType
 from app.schemas.datasources import SheetsConfig, SqlConfig
 from app.services import connections
 from app.services import freshness
+from app.services.ingest import staging
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
 
@@ -104,7 +105,9 @@ def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, 
 
 def delete(session: Session, tenant: Tenant, source_id: int) -> None:
     """Delete a source and, with it, its batches and curated rows."""
-    session.delete(get_source(session, tenant, source_id, lock=True))
+    source = get_source(session, tenant, source_id, lock=True)
+    staging.purge_source(session, tenant, source.id)
+    session.delete(source)
     freshness.bump(session, tenant)
     session.flush()
 

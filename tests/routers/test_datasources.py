@@ -166,8 +166,12 @@ def test_invalid_sql_source_is_422(client, org_a, config, fragment):
     assert client.get("/datasources", headers=org_a.headers()).json() == []
 
 
-def test_connection_test_endpoint(client, org_a, customer_mysql, monkeypatch):
+def test_connection_test_endpoint(client, org_a, customer_mysql, customer_pg, monkeypatch):
     rate_limits.reset()
+    pg = client.post("/datasources/test", headers=org_a.headers("Admin"), json={"sqlalchemy_url": customer_pg.url})
+    assert pg.status_code == 200, pg.text
+    assert pg.json()["ok"] is True and pg.json()["dialect"] == "postgresql" and pg.json()["latency_ms"] >= 0
+    assert PG_PASSWORD not in pg.text
     ok = client.post("/datasources/test", headers=org_a.headers("Admin"), json={"sqlalchemy_url": customer_mysql.url})
     assert ok.status_code == 200 and ok.json()["ok"] is True and ok.json()["dialect"] == "mysql"
     assert "MariaDB" in ok.json()["server_version"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,11 @@ def _check_not_empty(rows: int, header: list[str], options: LoadOptions) -> None
                             extra={"headers": header})
 
 
+def _stage(session: Session, org_id: int, batch_id: int, staged, rejected) -> None:
+    staging.write_staging(session, org_id, batch_id, staged)
+    staging.write_rejected(session, org_id, batch_id, rejected)
+
+
 def _rejected_sample(items) -> list[dict]:
     return [{"line": line, "column": column, "value": value, "reason": reason}
             for line, column, value, reason in items]
@@ -93,16 +99,23 @@ def load_table(session: Session, tenant: Tenant, source: DataSource | None, read
 
     received = rejected_rows = 0
     sample: list = []
-    for chunk in chunks:
-        staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
-        received += len(chunk.rows) + len(chunk.bad_rows)
-        _check_row_limit(received)
-        rejected_rows += len({line for line, *_ in rejected})
-        if len(sample) < REJECTED_SAMPLE:
-            sample.extend(rejected[:REJECTED_SAMPLE - len(sample)])
-        if batch is not None:
-            staging.write_staging(session, tenant.org_id, batch.id, staged)
-            staging.write_rejected(session, tenant.org_id, batch.id, rejected)
+    # One writer thread: chunk k is copied into staging while chunk k+1 is parsed (the database wait
+    # releases the GIL). The session is only touched by the writer until the loop ends.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painel-stage") as writer:
+        pending = None
+        for chunk in chunks:
+            staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
+            received += len(chunk.rows) + len(chunk.bad_rows)
+            _check_row_limit(received)
+            rejected_rows += len({line for line, *_ in rejected})
+            if len(sample) < REJECTED_SAMPLE:
+                sample.extend(rejected[:REJECTED_SAMPLE - len(sample)])
+            if batch is not None:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
+        if pending is not None:
+            pending.result()
 
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows

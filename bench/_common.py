@@ -1,0 +1,103 @@
+"""Shared bench helpers: run the real API with uvicorn on a free 127.0.0.1 port, wait for /health, stop it,
+and read its resident memory from /proc."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_server(database_url: str, *, env: dict[str, str] | None = None, workers: int = 1,
+                 timeout: float = 60) -> Server:
+    """`uvicorn app.main:app` against database_url, returned once GET /health answers 200."""
+    port = free_port()
+    full_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+           "--log-level", "warning", "--no-access-log"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    server = Server(subprocess.Popen(cmd, cwd=ROOT, env=full_env), port)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"the API server exited with code {server.proc.returncode}")
+        try:
+            if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError(f"the API server did not answer /health within {timeout:.0f} s")
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (uvicorn's workers), from /proc."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of one process in MB (field VmRSS, or VmHWM for the peak); 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def server_rss_mb(server: Server, field: str = "VmRSS") -> dict[int, float]:
+    """RSS per process of the server: the master and each worker."""
+    pids = [server.proc.pid, *child_pids(server.proc.pid)]
+    return {pid: rss_mb(pid, field) for pid in pids}
+
+
+def stop_server(server: Server, timeout: float = 20) -> None:
+    """Graceful stop (SIGINT), then SIGKILL of the master and its workers, by pid."""
+    if server.proc.poll() is not None:
+        return
+    workers = child_pids(server.proc.pid)
+    server.proc.send_signal(signal.SIGINT)
+    try:
+        server.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        server.proc.kill()
+        server.proc.wait(5)

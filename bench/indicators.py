@@ -301,7 +301,7 @@ def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float)
         list(pool.map(worker, range(concurrency)))
     elapsed = time.perf_counter() - started
     return {"n": len(latencies), "errors": errors[0], "p50": pct(latencies, .5), "p99": pct(latencies, .99),
-            "rps": len(latencies) / elapsed, "seconds": elapsed}
+            "rps": len(latencies) / elapsed, "seconds": elapsed, "clients": concurrency}
 
 
 def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[dict[str, dict], dict]:
@@ -320,7 +320,11 @@ def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[
         log(f"warm-up against {base} ({args.workers} workers)")
         drive(base, health, 500, args.concurrency, 30)
         drive(base, indicator, 300, args.concurrency, 30)
-        results = {}
+        results = {"GET /health, 1 client": drive(base, health, 200, 1, 30),
+                   "GET /indicators/valor-mes-a-mes, 1 client": drive(base, indicator, 200, 1, 60)}
+        if results["GET /health, 1 client"]["p50"] > 20:
+            log("WARNING: /health takes > 20 ms with one client: Nagle's algorithm is probably on (uvicorn "
+                "--workers N binds a socket asyncio does not mark TCP_NODELAY, Kludex/uvicorn#3149)")
         for name, fn in (("GET /health", health), ("GET /indicators/valor-mes-a-mes", indicator)):
             results[name] = drive(base, fn, args.requests, args.concurrency, args.max_seconds)
             log(f"  {name}: {results[name]['rps']:.0f} req/s")
@@ -337,16 +341,17 @@ def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[
     return results, rss
 
 
-def http_table(results: dict[str, dict], concurrency: int) -> list[str]:
+def http_table(results: dict[str, dict]) -> list[str]:
     lines = ["| endpoint | requests | clients | p50 (ms) | p99 (ms) | req/s | errors |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in results.items():
-        clients = concurrency if "mixed" not in name else max(1, concurrency // 2)
-        lines.append(f"| {name} | {r['n']:,} | {clients} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:,.0f} | "
+        lines.append(f"| {name} | {r['n']:,} | {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:,.0f} | "
                      f"{r['errors']} |")
-    h, i = results["GET /health"], results["GET /indicators/valor-mes-a-mes"]
-    lines.append(f"| ratio indicator / health (alone) | | | {i['p50'] / h['p50']:.1f}x | {i['p99'] / h['p99']:.1f}x "
-                 f"| {i['rps'] / h['rps']:.2f}x | |")
+    for suffix in (", 1 client", ""):
+        h, i = results["GET /health" + suffix], results["GET /indicators/valor-mes-a-mes" + suffix]
+        clients = h["clients"]
+        lines.append(f"| **ratio indicator / health**, {clients} client{'s' if clients > 1 else ''} | | {clients} | "
+                     f"{i['p50'] / h['p50']:.1f}x | {i['p99'] / h['p99']:.1f}x | {i['rps'] / h['rps']:.2f}x | |")
     return lines
 
 
@@ -413,10 +418,11 @@ def main() -> None:
     step = max(1, (len(owners) - 1) // max(1, args.sample_orgs - 1))
     sample = owners[::step][:args.sample_orgs]
     sql_by_org = {org: captured_sql(engine, recorder, org, user) for org, user in sample}
-    fresh_stats = None
+    fresh_stats, fresh_plan = None, []
     if not reused:  # as right after ingestion: ANALYZEd, but the visibility map is not set until VACUUM
         log("database time before VACUUM (fresh load)")
         fresh_stats = measure_db_time(engine, sql_by_org, max(3, args.repetitions // 4))
+        fresh_plan = fresh_stats["valor-mes-a-mes"]["plans"][sample[0][0]]
         log("\n".join(db_table(fresh_stats)))
         log(f"VACUUM (ANALYZE) facts: {vacuum(engine):.1f} s")
     log(f"database time: {len(sample)} orgs x {args.repetitions} repetitions, range {YEAR[0]}..{YEAR[1]}")
@@ -433,12 +439,15 @@ def main() -> None:
         for key in INDICATORS:
             for sql, plan in stats[key]["plans"][org0]:
                 fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
+        for sql, plan in fresh_plan:
+            fh.write(f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};"
+                     f"\n\n{plan}\n")
     log(f"EXPLAIN plans written to {explain_path.relative_to(ROOT)}")
 
     tokens = [create_access_token(user, org) for org, user in owners[::max(1, len(owners) // args.token_orgs)]]
     log(f"HTTP: {args.requests} requests per endpoint, {args.concurrency} clients, {len(tokens)} orgs' tokens")
     results, rss = http_bench(args.database_url, env, tokens[:args.token_orgs], args)
-    http_lines = http_table(results, args.concurrency)
+    http_lines = http_table(results)
     machine_line = machine(engine)
     engine.dispose()
 
@@ -462,7 +471,8 @@ def main() -> None:
         f"HTTP, uvicorn with {args.workers} workers, {len(tokens[:args.token_orgs])} orgs' tokens rotated, no "
         "`If-None-Match`; `mixed` rows ran at the same time, half the clients each:", "",
         *http_lines, "",
-        f"API server peak RSS: {', '.join(f'{v:.0f} MB' for v in rss.values())} (master, workers).",
+        f"API server peak RSS (VmHWM): master {list(rss.values())[0]:.0f} MB; child processes "
+        f"{', '.join(f'{v:.0f} MB' for v in list(rss.values())[1:]) or 'none'}.",
         f"Whole run: {time.perf_counter() - run_started:.0f} s.",
     ]
     print("\n" + "=" * 100 + "\n" + "\n".join(summary), flush=True)

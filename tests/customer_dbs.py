@@ -40,7 +40,7 @@ def customer_pg():
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-            conn.execute(text(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'painel_customer') "
+            conn.execute(text("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'painel_customer') "
                               "THEN CREATE ROLE painel_customer LOGIN PASSWORD 'S3cr3t-Pg!pass'; END IF; END $$"))
     except Exception as exc:  # noqa: BLE001
         admin.dispose()

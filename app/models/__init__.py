@@ -7,5 +7,25 @@ from app.models.ingest import (BatchStatus, DataSource, Fact, IngestionBatch, Re
 from app.models.jobs import GoogleCredential, JobRun, RunStatus, RunTrigger
 from app.models.organization import ROLE_ORDER, Membership, Organization, Role, User
 
-__all__ = ["ROLE_ORDER", "Base", "BatchStatus", "CustomIndicator", "Dashboard", "Widget", "DataSource", "Fact", "GoogleCredential", "IngestionBatch", "JobRun", "Membership", "Organization",
-           "RejectedRow", "Role", "RunStatus", "RunTrigger", "SourceType", "StagingRow", "User"]
+__all__ = [
+    "ROLE_ORDER",
+    "Base",
+    "BatchStatus",
+    "CustomIndicator",
+    "Dashboard",
+    "DataSource",
+    "Fact",
+    "GoogleCredential",
+    "IngestionBatch",
+    "JobRun",
+    "Membership",
+    "Organization",
+    "RejectedRow",
+    "Role",
+    "RunStatus",
+    "RunTrigger",
+    "SourceType",
+    "StagingRow",
+    "User",
+    "Widget",
+]

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import BigIntPK, Base, BulkOrgScoped, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import (BigIntPK, Base, BulkOrgScoped, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin,
+                             UTCDateTime, str_enum, utcnow)
 
 
 class SourceType(str, enum.Enum):
@@ -26,10 +27,6 @@ class BatchStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
 
 class DataSource(OrgScoped, TimestampMixin, Base):
     __tablename__ = "data_sources"
@@ -37,7 +34,7 @@ class DataSource(OrgScoped, TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    type: Mapped[SourceType] = mapped_column(_enum(SourceType, "source_type"), nullable=False)
+    type: Mapped[SourceType] = mapped_column(str_enum(SourceType, "source_type"), nullable=False)
     config_json: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False, default=dict)
     secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_recurring: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -54,7 +51,7 @@ class IngestionBatch(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
-    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "batch_status"), nullable=False)
+    status: Mapped[BatchStatus] = mapped_column(str_enum(BatchStatus, "batch_status"), nullable=False)
     file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rows_received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime, str_enum, utcnow
 
 
 class RunTrigger(str, enum.Enum):
@@ -23,10 +23,6 @@ class RunStatus(str, enum.Enum):
     SKIPPED = "skipped"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
 
 class JobRun(OrgScoped, Base):
     __tablename__ = "job_runs"
@@ -38,8 +34,8 @@ class JobRun(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
-    trigger: Mapped[RunTrigger] = mapped_column(_enum(RunTrigger, "run_trigger"), nullable=False)
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), nullable=False)
+    trigger: Mapped[RunTrigger] = mapped_column(str_enum(RunTrigger, "run_trigger", 16), nullable=False)
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, "run_status", 16), nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rows_loaded: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -6,10 +6,10 @@ import enum
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime
+from app.models.base import Base, OrgScoped, TimestampMixin, UTCDateTime, str_enum
 
 
 class Role(str, enum.Enum):
@@ -55,7 +55,6 @@ class Membership(OrgScoped, TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="member_role", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
-             validate_strings=True, create_constraint=True),
+        str_enum(Role, "member_role", 16),
         nullable=False,
     )

@@ -29,7 +29,7 @@ def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, 
 
 
 @router.post("/csv", response_model=IngestReport, status_code=201,
-             responses={200: {"description": "The same file was already loaded into this source", "model": IngestReport}})
+             responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
 def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
                data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
                mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
@@ -39,7 +39,7 @@ def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[Upload
 
 
 @router.post("/xlsx", response_model=IngestReport, status_code=201,
-             responses={200: {"description": "The same file was already loaded into this source", "model": IngestReport}})
+             responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
 def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
                 data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
                 mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,

@@ -90,7 +90,7 @@ def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource
 def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, Any]) -> DataSource:
     source = get_source(session, tenant, source_id)
     if changes.get("config") is not None:
-        merged = {**public_config(source, masked=True), **changes["config"]}
+        merged = {**public_config(source), **changes["config"]}
         config, secret = _store_config(source.type, merged, source)
         source.config_json = config
         source.secret_encrypted = encrypt_secret(secret) if secret else None
@@ -122,12 +122,11 @@ def connection_url(source: DataSource) -> str:
     return connections.join_secret(source.config_json["sqlalchemy_url"], password)
 
 
-def public_config(source: DataSource, *, masked: bool = True) -> dict[str, Any]:
-    """The config as clients see it: the URL with its password masked."""
+def public_config(source: DataSource) -> dict[str, Any]:
+    """The config as clients see it: a SQL URL's password is shown as ***."""
     config = dict(source.config_json or {})
-    if source.type is SourceType.SQL and "sqlalchemy_url" in config:
-        config["sqlalchemy_url"] = connections.mask_url(connections.join_secret(
-            config["sqlalchemy_url"], MASK if source.secret_encrypted else None)) if masked else config["sqlalchemy_url"]
+    if source.type is SourceType.SQL and source.secret_encrypted and "sqlalchemy_url" in config:
+        config["sqlalchemy_url"] = connections.mask_url(connections.join_secret(config["sqlalchemy_url"], MASK))
     return config
 
 

@@ -71,14 +71,12 @@ def upgrade() -> None:
     sa.Column('value', app.models.base.ExactDecimal(precision=24, scale=6), nullable=False),
     sa.Column('uf', sa.String(length=2), nullable=True),
     sa.Column('category', sa.String(length=255), nullable=True),
-    sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('attributes', sa.JSON(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_facts'))
     )
     with op.batch_alter_table('facts', schema=None) as batch_op:
-        batch_op.create_index('ix_facts_batch', ['batch_id'], unique=False)
         batch_op.create_index('ix_facts_org_date', ['organization_id', 'date'], unique=False, postgresql_include=['value', 'uf', 'category', 'data_source_id'])
-        batch_op.create_index('ix_facts_org_source', ['organization_id', 'data_source_id'], unique=False)
 
     op.create_table('rejected_rows',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -103,7 +101,7 @@ def upgrade() -> None:
     sa.Column('value', app.models.base.ExactDecimal(precision=24, scale=6), nullable=True),
     sa.Column('uf', sa.String(length=2), nullable=True),
     sa.Column('category', sa.String(length=255), nullable=True),
-    sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('attributes', sa.JSON(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staging_rows'))
     )
@@ -127,9 +125,7 @@ def downgrade() -> None:
 
     op.drop_table('rejected_rows')
     with op.batch_alter_table('facts', schema=None) as batch_op:
-        batch_op.drop_index('ix_facts_org_source')
         batch_op.drop_index('ix_facts_org_date', postgresql_include=['value', 'uf', 'category', 'data_source_id'])
-        batch_op.drop_index('ix_facts_batch')
 
     op.drop_table('facts')
     with op.batch_alter_table('ingestion_batches', schema=None) as batch_op:

@@ -80,7 +80,7 @@ class StagingRow(BulkOrgScoped, Base):
     value: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
     category: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RejectedRow(BulkOrgScoped, Base):
@@ -103,8 +103,6 @@ class Fact(BulkOrgScoped, Base):
         # Covering index: one org's date range is an index-only scan for every ready-made indicator.
         Index("ix_facts_org_date", "organization_id", "date",
               postgresql_include=["value", "uf", "category", "data_source_id"]),
-        Index("ix_facts_org_source", "organization_id", "data_source_id"),
-        Index("ix_facts_batch", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -114,4 +112,5 @@ class Fact(BulkOrgScoped, Base):
     value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
     category: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    # Plain JSON: written once per load, read per row by custom indicators (->> works on json too).
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

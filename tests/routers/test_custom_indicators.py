@@ -145,3 +145,17 @@ def test_literal_other_org_ids_return_only_callers_data(client, org_a, org_b, da
         return  # the database refused it (organization_id is not visible)
     total = run.json()["rows"][0]["total"]
     assert total is None or round(float(total), 2) in (0.0, 175.15)
+
+
+def test_ctes_windows_and_attributes(client, org_a, data):
+    sql = ("WITH m AS (SELECT category, SUM(value) AS total FROM facts GROUP BY category) "
+           "SELECT category, total, RANK() OVER (ORDER BY total DESC) AS position FROM m ORDER BY category")
+    ci = create(client, org_a, {"name": "cte", "sql": sql, "parameters": []})
+    assert ci.status_code == 201, ci.text
+    rows = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers()).json()["rows"]
+    assert [(r["category"], round(float(r["total"]), 2), r["position"]) for r in rows] == [("A", 125.10, 1),
+                                                                                          ("B", 50.05, 2)]
+    attr = create(client, org_a, {"name": "attr", "parameters": [],
+                                  "sql": "SELECT COUNT(*) AS n FROM facts WHERE attributes IS NOT NULL"})
+    assert client.get(f"/indicators/custom/{attr.json()['id']}/run", headers=org_a.headers()).json()["rows"] == [
+        {"n": 3}]

@@ -237,3 +237,26 @@ def test_xlsx_zip_bomb_refused(client, org_a):
     r = upload(client, org_a.headers(), buf.getvalue(), kind="xlsx")
     assert r.status_code in (413, 422) and r.headers["content-type"] == "application/problem+json"
     assert stored_counts(org_a.id)["facts"] == 0
+
+
+def test_real_world_oddities(client, org_a):
+    long_category = "Categoria " + "muito longa " * 40
+    content = (
+        '\ufeff"Data";"Valor (R$)";"Estado";"Produto";"Obs";"Obs"\r\n'
+        '"01/03/2024";"R$ 1.234,56";"São Paulo";"' + long_category + '";"tem ; dentro";"x"\r\n'
+        '\r\n'
+        '"02/03/2024";"(10,00)";"  rj ";"B";"linha\nquebrada";"y"\r\n'
+        '"03/03/2024";"- R$ 0,44";"Distrito Federal";"";"";"z";;\r\n'
+    ).encode("utf-8")
+    r = upload(client, org_a.headers(), content, filename="export.csv")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["rows_received"], body["rows_loaded"]) == (3, 3)
+    assert body["mapping"] == {"date": "Data", "value": "Valor (R$)", "uf": "Estado", "category": "Produto"}
+    assert curated_totals(org_a.id) == (Decimal("1234.56") - Decimal("10.00") - Decimal("0.44"), 3)
+    with session_scope() as s:
+        facts = s.execute(select(Fact.uf, Fact.category, Fact.attributes).where(Fact.organization_id == org_a.id)
+                          .order_by(Fact.date)).all()
+    assert [f.uf for f in facts] == ["SP", "RJ", "DF"]
+    assert len(facts[0].category) == 255 and facts[2].category is None
+    assert facts[1].attributes == {"Obs": "linha\nquebrada", "Obs_2": "y"}

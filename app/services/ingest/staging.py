@@ -88,7 +88,8 @@ def write_rejected(session: Session, org_id: int, batch_id: int,
     """Append (line, column, value, reason) records to the batch's rejected rows."""
     if not rejected:
         return
-    rows = [(org_id, batch_id, line, column, value, reason[:255]) for line, column, value, reason in rejected]
+    rows = [(org_id, batch_id, line, column[:255] if column else column, value, reason[:255])
+            for line, column, value, reason in rejected]
     if _is_postgres(session):
         _copy(session, RejectedRow.__tablename__, REJECTED_COLUMNS,
               ([_none_to_null(v) for v in row] for row in rows))

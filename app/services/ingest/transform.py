@@ -10,6 +10,8 @@ from app.services.ingest import values
 from app.services.ingest.readers.base import Chunk
 from app.services.ingest.staging import StagingChunk
 
+CATEGORY_MAX = 255  # facts.category's length: longer names are cut, not refused
+
 
 @dataclass
 class ColumnProfile:
@@ -73,8 +75,10 @@ def transform_chunk(header: list[str], mapping: dict[str, str], profile: ColumnP
         checks.append((mapping["uf"], uf_errors))
     else:
         ufs = pd.Series([None] * len(frame), dtype=object)
-    categories = (values.clean_text(frame[mapping["category"]]) if "category" in mapping
-                  else pd.Series([None] * len(frame), dtype=object))
+    categories = [None] * len(frame)
+    if "category" in mapping:
+        categories = [c[:CATEGORY_MAX] if isinstance(c, str) else None
+                      for c in values.clean_text(frame[mapping["category"]])]
     invalid = pd.Series(False, index=frame.index)
     for column, errors in checks:
         failed = errors.notna().to_numpy()
@@ -92,7 +96,7 @@ def transform_chunk(header: list[str], mapping: dict[str, str], profile: ColumnP
         date=parsed_dates.tolist(),
         value=parsed_values.tolist(),
         uf=ufs.tolist(),
-        category=categories.tolist(),
+        category=categories,
         attributes=_json_lines(others),
     )
     return staged, rejected

@@ -38,7 +38,7 @@ def start_server(database_url: str, *, env: dict[str, str] | None = None, worker
     """`uvicorn app.main:app` against database_url, returned once GET /health answers 200."""
     port = free_port()
     full_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+    cmd = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port),
            "--log-level", "warning", "--no-access-log"]
     if workers > 1:
         cmd += ["--workers", str(workers)]

@@ -3,8 +3,8 @@ of the exact SQL the service issues) and HTTP latency of /indicators/valor-mes-a
 
     .venv/bin/python bench/indicators.py [--facts 10000000] [--orgs 1000] [--concurrency 16] [--requests 2000]
 
-The data set is loaded server-side (INSERT ... SELECT generate_series) into --database-url (created when missing,
-and reused on a re-run when its row counts match). The EXPLAIN plans go to bench/results/explain.txt; the last
+The data set is loaded server-side (INSERT ... SELECT generate_series) into --database-url: created when missing,
+reused on a re-run when its row counts and schema match, else recreated (only a database this script created). The EXPLAIN plans go to bench/results/explain.txt; the last
 block printed is a Markdown summary for docs/PERFORMANCE.md.
 """
 
@@ -15,7 +15,6 @@ import itertools
 import os
 import re
 import secrets
-import statistics
 import sys
 import threading
 import time
@@ -31,7 +30,7 @@ from sqlalchemy import create_engine, event, make_url, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import server_rss_mb, start_server, stop_server  # noqa: E402
+from bench._common import server_rss_mb, start_server, stop_server
 
 RESULTS = ROOT / "bench" / "results"
 MARKER = "painel bench data set (bench/indicators.py)"
@@ -55,40 +54,82 @@ def pct(values: list[float], q: float) -> float:
 
 # ---------------------------------------------------------------- database and data set
 
-def ensure_database(url: str) -> bool:
-    """Create the database when missing (marked with a comment, so a re-run may reload it); True if created."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _admin(url: str):
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def ensure_database(url: str, recreate: bool = False) -> bool:
+    """Create the database when missing, commented with MARKER; True if created.
+
+    recreate=True drops it first: the caller asks that only of a database carrying MARKER (one this script made)."""
+    name, admin = make_url(url).database, _admin(url)
     try:
         with admin.connect() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).scalar():
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if exists and recreate:
+                conn.execute(text(f'DROP DATABASE "{name}"'))
+            elif exists:
                 return False
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-            conn.execute(text(f"COMMENT ON DATABASE \"{parsed.database}\" IS '{MARKER}'"))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
             return True
     finally:
         admin.dispose()
 
 
-def load_dataset(engine, n_facts: int, n_orgs: int) -> tuple[bool, float]:
-    """Make sure the bench data set is there: reuse it when the counts match, else (re)load it. (reused, seconds)"""
-    from app.services.ingest.values import UF_CODES
+def migrate(url: str) -> None:
+    from alembic import command
 
+    from app.services.health import alembic_config
+
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+def schema_drift(engine) -> list:
+    """Differences between the database and the models (migrations edited in place leave an old schema behind)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from app.models import Base
+
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+
+
+def prepare_database(url: str, n_facts: int, n_orgs: int, reload: bool):
+    """A migrated database holding the data set: (engine, reused). Recreates only a database this script made."""
+    created = ensure_database(url)
+    migrate(url)
+    engine = create_engine(url, pool_size=4)
     with engine.connect() as conn:
         facts = conn.execute(text("SELECT count(*) FROM facts")).scalar()
         orgs = conn.execute(text("SELECT count(*) FROM organizations")).scalar()
         bench_orgs = conn.execute(text("SELECT count(*) FROM organizations WHERE slug LIKE 'bench-%'")).scalar()
         marked = conn.execute(text("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
                                    "WHERE datname = current_database()")).scalar() == MARKER
-    if facts == n_facts and orgs == bench_orgs == n_orgs:
-        return True, 0.0
-    if facts or orgs:
+    drift = schema_drift(engine)
+    log(f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head"
+        + (f"; its schema differs from the models ({len(drift)} differences)" if drift else ""))
+    if facts == n_facts and orgs == bench_orgs == n_orgs and not drift and not reload:
+        return engine, True
+    if facts or orgs or drift:
         if not marked:
-            raise SystemExit(f"{engine.url.database} holds other data ({orgs} orgs, {facts} facts) and was not "
-                             "created by this script; choose another --database-url")
-        log(f"existing data set ({orgs} orgs, {facts:,} facts) does not match; reloading it")
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE organizations, users RESTART IDENTITY CASCADE"))
+            raise SystemExit(f"{engine.url.database} holds other data ({orgs} orgs, {facts:,} facts) or another "
+                             "schema, and was not created by this script; choose another --database-url")
+        log(f"recreating {engine.url.database} (it held {orgs} orgs, {facts:,} facts)")
+        engine.dispose()
+        ensure_database(url, recreate=True)
+        migrate(url)
+        engine = create_engine(url, pool_size=4)
+    return engine, False
+
+
+def load_dataset(engine, n_facts: int, n_orgs: int) -> float:
+    """Load the data set into the empty tables, server-side; the seconds it took."""
+    from app.services.ingest.values import UF_CODES
+
     started = time.perf_counter()
     per_org, extra = divmod(n_facts, n_orgs)
     width = max(4, len(str(n_orgs)))
@@ -131,13 +172,8 @@ def load_dataset(engine, n_facts: int, n_orgs: int) -> tuple[bool, float]:
 
     def run_chunks(worker: int) -> None:
         with engine.connect() as conn:
-            # Session-only settings: this bulk load needs no durable commit per chunk nor per-row FK triggers
-            # (the rows are generated consistent); nothing outlives the connection.
+            # Session-only: a generated data set needs no durable commit per chunk; nothing outlives the connection.
             conn.execute(text("SET synchronous_commit = off"))
-            try:
-                conn.execute(text("SET session_replication_role = replica"))
-            except Exception:  # not a superuser: keep the FK checks
-                conn.rollback()
             conn.execute(text("SELECT setseed(:s)"), {"s": 0.1 + worker / 10})
             conn.commit()
             for chunk in chunks[worker::2]:
@@ -146,16 +182,14 @@ def load_dataset(engine, n_facts: int, n_orgs: int) -> tuple[bool, float]:
                 with lock:
                     done[0] += len(chunk)
                     log(f"  loaded facts of {done[0]}/{len(org_ids)} orgs ({time.perf_counter() - started:.0f} s)")
-            conn.execute(text("RESET session_replication_role"))
-            conn.commit()
 
     with ThreadPoolExecutor(2) as pool:  # two server backends: the load uses both cores
         list(pool.map(run_chunks, range(2)))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if not marked:  # the data set is ours now: a later run with other counts may reload it
-            conn.execute(text(f"COMMENT ON DATABASE \"{engine.url.database}\" IS '{MARKER}'"))
+        # The data set is ours now: a later run with other counts may recreate the database.
+        conn.execute(text(f"COMMENT ON DATABASE \"{engine.url.database}\" IS '{MARKER}'"))
         conn.execute(text("ANALYZE"))
-    return False, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def vacuum(engine) -> float:
@@ -207,10 +241,9 @@ def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[
             with recorder.capture() as stmts:
                 CATALOG[key].compute(session, tenant, rng, filters, **extra_options(key, {}))
             out[key] = list(stmts)
-        with recorder.capture() as stmts:  # the route's other queries: membership, ETag version, as_of (twice)
+        with recorder.capture() as stmts:  # the route's other queries: membership, ETag version and as_of
             auth_service.resolve_tenant(session, TokenClaims(user_id=user_id, org_id=org_id))
             freshness.data_etag(session, tenant, "indicator", "valor-mes-a-mes", {}, {})
-            freshness.stamp(session, tenant)
         out["(request overhead)"] = list(stmts)
         session.rollback()
     raw = engine.raw_connection()
@@ -228,10 +261,10 @@ def explain(cur, sql: str) -> dict:
     cur.execute(sql)
     cur.fetchall()
     wall = (time.perf_counter() - started) * 1000
-    num = lambda pattern: float(m.group(1)) if (m := re.search(pattern, plan)) else 0.0  # noqa: E731
+    num = lambda pattern: float(m.group(1)) if (m := re.search(pattern, plan)) else 0.0
     return {"plan": plan, "exec": num(r"Execution Time: ([\d.]+) ms"), "planning": num(r"Planning Time: ([\d.]+) ms"),
             "heap_fetches": sum(int(x) for x in re.findall(r"Heap Fetches: (\d+)", plan)), "wall": wall,
-            "index_only": "Index Only Scan" in plan, "jit": "JIT:" in plan}
+            "index_only": "Index Only Scan" in plan}
 
 
 def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: int) -> dict[str, dict]:
@@ -244,13 +277,12 @@ def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: i
         for org_id, by_key in sql_by_org.items():
             for key, sqls in by_key.items():
                 s = stats.setdefault(key, {"exec": [], "total": [], "wall": [], "heap_fetches": 0,
-                                           "statements": len(sqls), "index_only": True, "jit": False, "plans": {}})
+                                           "statements": len(sqls), "index_only": True, "plans": {}})
                 for rep in range(reps):
                     results = [explain(cur, sql) for sql in sqls]
                     s["exec"].append(sum(r["exec"] for r in results))
                     s["total"].append(sum(r["exec"] + r["planning"] for r in results))
                     s["wall"].append(sum(r["wall"] for r in results))
-                    s["jit"] |= any(r["jit"] for r in results)
                     if rep == reps - 1:
                         s["heap_fetches"] = max(s["heap_fetches"], sum(r["heap_fetches"] for r in results))
                         s["index_only"] &= key.startswith("(") or all(r["index_only"] for r in results)
@@ -262,8 +294,8 @@ def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: i
 
 
 def db_table(stats: dict[str, dict]) -> list[str]:
-    lines = ["| indicator | statements | exec p50 (ms) | exec max (ms) | plan+exec p50 (ms) | client round trip p50 "
-             "(ms) | index-only | heap fetches | < 20 ms |", "|---|---:|---:|---:|---:|---:|---|---:|---|"]
+    lines = [("| indicator | statements | exec p50 (ms) | exec max (ms) | plan+exec p50 (ms) | client round trip "
+              "p50 (ms) | index-only | heap fetches | < 20 ms |"), "|---|---:|---:|---:|---:|---:|---|---:|---|"]
     for key, s in stats.items():
         ok = "yes" if max(s["exec"]) < TARGET_MS else "**no**"
         lines.append(f"| {key} | {s['statements']} | {pct(s['exec'], .5):.2f} | {max(s['exec']):.2f} | "
@@ -307,8 +339,8 @@ def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float)
 def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[dict[str, dict], dict]:
     indicator_path = f"/indicators/valor-mes-a-mes?from={YEAR[0]}&to={YEAR[1]}"
     auth = [{"Authorization": f"Bearer {t}"} for t in tokens]
-    health = lambda i: ("/health", None)  # noqa: E731
-    indicator = lambda i: (indicator_path, auth[i % len(auth)])  # noqa: E731 (rotates orgs; no If-None-Match)
+    health = lambda i: ("/health", None)
+    indicator = lambda i: (indicator_path, auth[i % len(auth)])  # rotates orgs; no If-None-Match
     server = start_server(url, env=env, workers=args.workers)
     try:
         base = server.base_url
@@ -370,7 +402,7 @@ def machine(engine) -> str:
             f"(shared_buffers {sb}, jit {jit}); client, API and database on the same machine")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--facts", type=int, default=10_000_000)
     parser.add_argument("--orgs", type=int, default=1000)
@@ -382,37 +414,49 @@ def main() -> None:
     parser.add_argument("--sample-orgs", type=int, default=5, help="orgs whose database time is measured")
     parser.add_argument("--token-orgs", type=int, default=50, help="orgs whose tokens the HTTP load rotates")
     parser.add_argument("--max-seconds", type=float, default=120, help="upper bound of each HTTP phase")
+    parser.add_argument("--reload", action="store_true", help="reload the data set even when its counts match")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
-        raise SystemExit("--database-url must be a PostgreSQL URL")
+        parser.error("--database-url must be a PostgreSQL URL")
+    if args.facts < args.orgs or args.orgs < 1:
+        parser.error("--facts must be at least --orgs, and --orgs at least 1")
+    return args
 
+
+def write_explain(path: Path, args, org_id: int, stats: dict, fresh_plan: list) -> None:
+    with path.open("w") as fh:
+        fh.write(f"-- EXPLAIN (ANALYZE, BUFFERS), {args.facts:,} facts / {args.orgs:,} orgs, organization_id = "
+                 f"{org_id}, {YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n")
+        for key in INDICATORS:
+            for sql, plan in stats[key]["plans"][org_id]:
+                fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
+        for sql, plan in fresh_plan:
+            fh.write(f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};"
+                     f"\n\n{plan}\n")
+
+
+def main() -> None:
+    args = parse_args()
     # The API server and the tokens minted here share these settings; set before any app import.
     env = {"DATABASE_URL": args.database_url, "APP_ENV": "development", "SCHEDULER_ENABLED": "false",
-           "SEED_DEMO": "false", "JWT_SECRET": secrets.token_urlsafe(36)[:48], "SECRETS_KEY": Fernet.generate_key().decode()}
+           "SEED_DEMO": "false", "JWT_SECRET": secrets.token_urlsafe(36),
+           "SECRETS_KEY": Fernet.generate_key().decode()}
     os.environ.update(env)
-    from alembic import command
-
     from app.core.security import create_access_token
-    from app.services.health import alembic_config
 
     run_started = time.perf_counter()
-    created = ensure_database(args.database_url)
-    cfg = alembic_config(args.database_url)
-    cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, "head")
-    engine = create_engine(args.database_url, pool_size=4)
-    log(f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head")
-
-    reused, load_s = load_dataset(engine, args.facts, args.orgs)
-    log("reusing the already-loaded data set (row counts match)" if reused
+    engine, reused = prepare_database(args.database_url, args.facts, args.orgs, args.reload)
+    load_s = 0.0 if reused else load_dataset(engine, args.facts, args.orgs)
+    log("reusing the already-loaded data set (row counts and schema match)" if reused
         else f"loaded {args.facts:,} facts over {args.orgs:,} orgs in {load_s:.1f} s (INSERT ... SELECT, ANALYZE)")
     with engine.connect() as conn:
         owners = conn.execute(text("SELECT organization_id, user_id FROM memberships ORDER BY organization_id")).all()
         sizes = conn.execute(text(
             "SELECT pg_size_pretty(pg_table_size('facts')), pg_size_pretty(pg_indexes_size('facts')), "
             "pg_size_pretty(pg_relation_size('ix_facts_org_date'))")).one()
-        year_rows = conn.execute(text("SELECT count(*) FROM facts WHERE organization_id = :o AND date BETWEEN :a AND :b"),
-                                 {"o": owners[0][0], "a": YEAR[0], "b": YEAR[1]}).scalar()
+        year_rows = conn.execute(text("SELECT count(*) FROM facts WHERE organization_id = :o "
+                                      "AND date BETWEEN :a AND :b"), {"o": owners[0][0], "a": YEAR[0], "b": YEAR[1]}
+                                 ).scalar()
 
     recorder = Recorder(engine)
     step = max(1, (len(owners) - 1) // max(1, args.sample_orgs - 1))
@@ -429,50 +473,46 @@ def main() -> None:
     stats = measure_db_time(engine, sql_by_org, args.repetitions)
     db_lines = db_table(stats)
     log("\n".join(db_lines))
-
     RESULTS.mkdir(parents=True, exist_ok=True)
-    explain_path = RESULTS / "explain.txt"
-    org0 = sample[0][0]
-    with explain_path.open("w") as fh:
-        fh.write(f"-- EXPLAIN (ANALYZE, BUFFERS), {args.facts:,} facts / {args.orgs:,} orgs, organization_id = {org0}, "
-                 f"{YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n")
-        for key in INDICATORS:
-            for sql, plan in stats[key]["plans"][org0]:
-                fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
-        for sql, plan in fresh_plan:
-            fh.write(f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};"
-                     f"\n\n{plan}\n")
-    log(f"EXPLAIN plans written to {explain_path.relative_to(ROOT)}")
+    write_explain(RESULTS / "explain.txt", args, sample[0][0], stats, fresh_plan)
+    log(f"EXPLAIN plans written to {(RESULTS / 'explain.txt').relative_to(ROOT)}")
 
-    tokens = [create_access_token(user, org) for org, user in owners[::max(1, len(owners) // args.token_orgs)]]
+    every = owners[::max(1, len(owners) // args.token_orgs)][:args.token_orgs]
+    tokens = [create_access_token(user, org) for org, user in every]
     log(f"HTTP: {args.requests} requests per endpoint, {args.concurrency} clients, {len(tokens)} orgs' tokens")
-    results, rss = http_bench(args.database_url, env, tokens[:args.token_orgs], args)
-    http_lines = http_table(results)
+    results, rss = http_bench(args.database_url, env, tokens, args)
     machine_line = machine(engine)
     engine.dispose()
 
+    rss_mb = list(rss.values())
     summary = [
         "## Indicators at scale (`bench/indicators.py`)", "",
         f"Machine: {machine_line}.", "",
-        f"Data set: {args.facts:,} facts over {args.orgs:,} orgs ({args.facts // args.orgs:,} per org, dates over "
-        f"2024-2025, so {year_rows:,} in one org's year); `facts` {sizes[0]} + indexes {sizes[1]} "
-        f"(`ix_facts_org_date` {sizes[2]}); "
-        + ("reused from an earlier run." if reused else f"loaded in {load_s:.0f} s with INSERT ... SELECT."), "",
-        f"Database time per indicator, one org's year ({YEAR[0]}..{YEAR[1]}): sum of EXPLAIN ANALYZE "
-        f"`Execution Time` over the statements the service issues; {len(sample)} orgs x {args.repetitions} runs, "
-        "after VACUUM (ANALYZE). The overhead row is what every indicator request also runs (membership, "
-        "ETag data version, `as_of` twice).", "",
+        (f"Data set: {args.facts:,} facts over {args.orgs:,} orgs ({args.facts // args.orgs:,} per org, dates over "
+         f"2024-2025, so {year_rows:,} in one org's year); `facts` {sizes[0]} + indexes {sizes[1]} "
+         f"(`ix_facts_org_date` {sizes[2]}); "
+         + ("reused from an earlier run." if reused else f"loaded in {load_s:.0f} s with INSERT ... SELECT.")), "",
+        (f"Database time per indicator, one org's year ({YEAR[0]}..{YEAR[1]}): sum of EXPLAIN ANALYZE "
+         f"`Execution Time` over the statements the service issues; {len(sample)} orgs x {args.repetitions} runs, "
+         "after VACUUM (ANALYZE). The overhead row is what every indicator request also runs (membership, "
+         "ETag data version and `as_of`)."), "",
         *db_lines, "",
     ]
     if fresh_stats:
         summary += ["Same, right after the load (ANALYZE only, visibility map not yet set by VACUUM):", "",
                     *db_table(fresh_stats), ""]
     summary += [
-        f"HTTP, uvicorn with {args.workers} workers, {len(tokens[:args.token_orgs])} orgs' tokens rotated, no "
-        "`If-None-Match`; `mixed` rows ran at the same time, half the clients each:", "",
-        *http_lines, "",
-        f"API server peak RSS (VmHWM): master {list(rss.values())[0]:.0f} MB; child processes "
-        f"{', '.join(f'{v:.0f} MB' for v in list(rss.values())[1:]) or 'none'}.",
+        (f"HTTP, uvicorn with {args.workers} workers, {len(tokens)} orgs' tokens rotated, no `If-None-Match`; "
+         "`mixed` rows ran at the same time, half the clients each:"), "",
+        *http_table(results), "",
+    ]
+    if results["GET /health, 1 client"]["p50"] > 20:
+        summary += [("Note: /health itself takes ~40 ms per keep-alive request here: `uvicorn --workers N` leaves "
+                     "Nagle's algorithm on (Kludex/uvicorn#3149), so these latencies measure the delayed ACK, "
+                     "not the app. Compare with `--workers 1`."), ""]
+    summary += [
+        (f"API server peak RSS (VmHWM): master {rss_mb[0]:.0f} MB; child processes "
+         f"{', '.join(f'{v:.0f} MB' for v in rss_mb[1:]) or 'none'}."),
         f"Whole run: {time.perf_counter() - run_started:.0f} s.",
     ]
     print("\n" + "=" * 100 + "\n" + "\n".join(summary), flush=True)

@@ -9,12 +9,9 @@ Prints rows/s for both, their ratio, and the API server's peak RSS (VmHWM).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +23,12 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, make_url, text
 
+from _common import rss_mb, start_server, stop_server
+
 ROOT = Path(__file__).resolve().parents[1]
+SERVER_ENV = {"APP_ENV": "development", "SCHEDULER_ENABLED": "false", "SEED_DEMO": "false",
+              "JWT_SECRET": secrets.token_urlsafe(48), "SECRETS_KEY": Fernet.generate_key().decode(),
+              "MAX_UPLOAD_MB": "1024", "MAX_UPLOAD_ROWS": "20000000", "DEV_LOGIN_ENABLED": "true"}
 UFS = ["SP", "RJ", "MG", "BA", "RS", "PR", "PE", "CE", "DF", "GO", "SC", "AM", "PA", "ES"]
 CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
 
@@ -53,36 +55,6 @@ def ensure_database(url: str) -> None:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).scalar():
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development", "SCHEDULER_ENABLED": "false",
-           "SEED_DEMO": "false", "JWT_SECRET": secrets.token_urlsafe(48), "SECRETS_KEY": Fernet.generate_key().decode(),
-           "MAX_UPLOAD_MB": "1024", "MAX_UPLOAD_ROWS": "20000000", "DEV_LOGIN_ENABLED": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the API server did not start")
 
 
 def psql_copy(url: str, csv_path: Path) -> float:
@@ -126,26 +98,21 @@ def main() -> None:
 
         copy_s = psql_copy(args.database_url, csv_path)
 
-        port = free_port()
-        server = start_server(args.database_url, port)
+        server = start_server(args.database_url, env=SERVER_ENV)
         try:
-            base = f"http://127.0.0.1:{port}"
+            base = server.base_url
             slug = f"bench-{secrets.token_hex(4)}"
             token = httpx.post(f"{base}/auth/dev-login", json={"email": "bench@example.com", "org_slug": slug}
                                ).json()["access_token"]
-            baseline_rss = peak_rss_mb(server.pid)
+            baseline_rss = rss_mb(server.proc.pid, "VmHWM")
             started = time.perf_counter()
             with csv_path.open("rb") as fh:
                 response = httpx.post(f"{base}/ingest/csv", headers={"Authorization": f"Bearer {token}"},
                                       files={"file": ("vendas.csv", fh, "text/csv")}, timeout=1800)
             api_s = time.perf_counter() - started
-            rss = peak_rss_mb(server.pid)
+            rss = rss_mb(server.proc.pid, "VmHWM")
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         report = response.json()
         if response.status_code != 201 or report["rows_loaded"] != args.rows:
             raise SystemExit(f"upload failed: {response.status_code} {str(report)[:500]}")

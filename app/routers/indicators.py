@@ -47,9 +47,9 @@ def list_indicators(tenant: ViewerTenant) -> list[dict]:
 def _serve(key: str, request: Request, tenant, session, q: IndicatorQuery, options: dict | None = None):
     rng = make_range(q.start, q.end)
     filters = Filters(q.data_source_id, q.category, q.uf)
-    tag = freshness.data_etag(session, tenant, "indicator", key, q.model_dump(mode="json"), options or {})
+    tag, as_of = freshness.data_etag(session, tenant, "indicator", key, q.model_dump(mode="json"), options or {})
     return conditional_json(request, tag, lambda: indicator_service.compute(session, tenant, key, rng, filters,
-                                                                            options))
+                                                                            options, as_of=as_of))
 
 
 @router.get("/valor-mes-a-mes")

@@ -46,5 +46,5 @@ def run_custom(indicator_id: int, request: Request, tenant: ViewerTenant, sessio
     """Run it with its parameters as query parameters (?uf=SP&start=2024-01-01)."""
     indicator = custom_service.get_custom(session, tenant, indicator_id)
     params = dict(request.query_params)
-    tag = freshness.data_etag(session, tenant, "custom", indicator.id, indicator.updated_at, params)
+    tag, _ = freshness.data_etag(session, tenant, "custom", indicator.id, indicator.updated_at, params)
     return conditional_json(request, tag, lambda: custom_service.run(session, tenant, indicator, params))

@@ -197,7 +197,7 @@ def dashboard_data(session: Session, tenant: Tenant, dashboard_id: int, start: d
         try:
             if widget.indicator:
                 entry["data"] = indicator_service.compute(session, tenant, widget.indicator, rng,
-                                                          _filters(widget.params), widget.params)
+                                                          _filters(widget.params), widget.params, as_of=as_of)
             else:
                 custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
                 params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
@@ -213,5 +213,6 @@ def dashboard_data(session: Session, tenant: Tenant, dashboard_id: int, start: d
 
 def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:
     dashboard = get_dashboard(session, tenant, dashboard_id)
-    return freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at,
-                               str(start), str(end))
+    tag, _ = freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at,
+                                 str(start), str(end))
+    return tag

@@ -35,7 +35,7 @@ def etag(*parts: Any) -> str:
     return f'"{digest}"'
 
 
-def data_etag(session: Session, tenant: Tenant, *parts: Any) -> str:
-    """An ETag that changes whenever the org's curated data changes (or the request's parts do)."""
-    version, _ = stamp(session, tenant)
-    return etag(tenant.org_id, version, *parts)
+def data_etag(session: Session, tenant: Tenant, *parts: Any) -> tuple[str, datetime | None]:
+    """(ETag, as_of): the tag changes whenever the org's curated data changes (or the request's parts do)."""
+    version, as_of = stamp(session, tenant)
+    return etag(tenant.org_id, version, *parts), as_of

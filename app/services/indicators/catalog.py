@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -77,10 +78,11 @@ def extra_options(key: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def compute(session: Session, tenant: Tenant, key: str, rng: DateRange, filters: Filters,
-            options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One indicator's response body: its data plus key, range and as_of."""
+            options: dict[str, Any] | None = None, *, as_of: datetime | None = None) -> dict[str, Any]:
+    """One indicator's response body: its data plus key, range and as_of (looked up unless given)."""
     indicator = get_indicator(key)
-    _, as_of = freshness.stamp(session, tenant)
+    if as_of is None:
+        _, as_of = freshness.stamp(session, tenant)
     data = indicator.compute(session, tenant, rng, filters, **extra_options(key, options or {}))
     return {"indicator": key, "from": rng.start.isoformat(), "to": rng.end.isoformat(),
             "as_of": as_of.isoformat() if as_of else None, **data}

@@ -26,7 +26,7 @@ from app.services.ingest.readers.base import Chunk, TableReader
 from app.services.ingest.transform import Profiler, transform_chunk
 from app.services.tenancy import Tenant, scoped_update
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 25_000  # two chunks are alive at once (parsing and staging): this bounds memory
 REJECTED_SAMPLE = 20
 
 

@@ -78,7 +78,10 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def clean_database():
-    """Every test starts on empty tables (the schema stays at head)."""
+    """Every test starts on empty tables (the schema stays at head) and fresh rate limits."""
+    from app.services import rate_limits
+
+    rate_limits.reset()
     yield
     engine = get_engine()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]

@@ -10,6 +10,7 @@ from app.core.config import get_settings
 from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.core.security import (TokenClaims, create_access_token, hash_password, verify_password)
 from app.models import Membership, Organization, Role, User
+from app.services import rate_limits
 from app.services.tenancy import Tenant
 
 
@@ -66,7 +67,8 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
 
 
 def password_login(session: Session, email: str, password: str, org_slug: str | None) -> str:
-    """Email + password sign-in into the given org, or the user's first org."""
+    """Email + password sign-in into the given org, or the user's first org (attempts rate-limited per email)."""
+    rate_limits.check("password-login", normalize_email(email))
     user = get_user_by_email(session, email)
     if user is None or not verify_password(password, user.hashed_password):
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")

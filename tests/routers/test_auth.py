@@ -165,3 +165,15 @@ def test_role_change_takes_effect_at_once(client, org_a):
     client.patch(f"/members/{org_a.users['Editor']}", json={"role": "Owner"}, headers=org_a.headers())
     r = client.patch("/organizations/current", json={"name": "Renamed"}, headers=headers)
     assert r.status_code == 200 and r.json()["name"] == "Renamed"
+
+
+def test_password_sign_in_is_rate_limited_per_email(client):
+    token = dev_login(client).json()["access_token"]
+    client.post("/auth/password", json={"password": "right-password"}, headers=bearer(token))
+    codes = [client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong"}).status_code
+             for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+    assert client.post("/auth/token", data={"username": "DEV@example.com", "password": "right-password"}
+                       ).status_code == 429
+    assert client.post("/auth/token", data={"username": "other@example.com", "password": "x"}).status_code == 401
+

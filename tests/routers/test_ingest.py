@@ -260,3 +260,10 @@ def test_real_world_oddities(client, org_a):
     assert [f.uf for f in facts] == ["SP", "RJ", "DF"]
     assert len(facts[0].category) == 255 and facts[2].category is None
     assert facts[1].attributes == {"Obs": "linha\nquebrada", "Obs_2": "y"}
+
+
+def test_too_many_columns_is_422_and_stores_nothing(client, org_a):
+    header = ";".join(["Data", "Valor"] + [f"c{i}" for i in range(1200)])
+    r = upload(client, org_a.headers(), (header + "\n01/01/2024;1,00\n").encode())
+    assert r.status_code == 422 and r.json()["code"] == "too_many_columns"
+    assert stored_counts(org_a.id)["data_sources"] == 0

@@ -27,6 +27,8 @@ from app.services.ingest.transform import Profiler, transform_chunk
 from app.services.tenancy import Tenant, scoped_update
 
 CHUNK_ROWS = 25_000  # two chunks are alive at once (parsing and staging): this bounds memory
+CHUNK_CELLS = 500_000  # ... and so does this, for wide files
+MAX_COLUMNS = 1_000
 REJECTED_SAMPLE = 20
 
 
@@ -68,17 +70,21 @@ def load_table(session: Session, tenant: Tenant, source: DataSource | None, read
                options: LoadOptions) -> dict[str, Any]:
     """Run the pipeline over a reader; returns the batch report (nothing is written on a dry run)."""
     header = list(reader.header)
+    if len(header) > MAX_COLUMNS:
+        raise Unprocessable(f"The data has {len(header):,} columns; at most {MAX_COLUMNS:,} are accepted.",
+                            code="too_many_columns")
+    chunk_rows = max(1_000, min(CHUNK_ROWS, CHUNK_CELLS // max(1, len(header))))
     used_mapping = mapping_rules.detect_mapping(header, options.mapping)
     profiler = Profiler(used_mapping)
     if getattr(reader, "replayable", True):
-        for chunk in reader.chunks(CHUNK_ROWS):
+        for chunk in reader.chunks(chunk_rows):
             profiler.feed(header, chunk)
             _check_row_limit(profiler.rows)
         _check_not_empty(profiler.rows, header, options)
-        chunks: Iterable[Chunk] = reader.chunks(CHUNK_ROWS)
+        chunks: Iterable[Chunk] = reader.chunks(chunk_rows)
     else:
         # Read once (a customer's database): the first chunk decides the column styles.
-        stream = reader.chunks(CHUNK_ROWS)
+        stream = reader.chunks(chunk_rows)
         first = next(stream, None)
         if first is not None:
             profiler.feed(header, first)

@@ -1,4 +1,4 @@
-"""Shared schema pieces: pagination and the problem+json shape (for OpenAPI)."""
+"""Shared schema pieces: ORM-readable models and pagination."""
 
 from __future__ import annotations
 
@@ -19,11 +19,3 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
 
-
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None

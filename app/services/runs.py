@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -248,6 +247,3 @@ def ingest_sheet(session: Session, tenant: Tenant, spreadsheet_id: str, range_na
     session.flush()
     return ingest_source(session, tenant, source)
 
-
-def stale_cutoff():
-    return utcnow() - timedelta(seconds=get_settings().JOB_STALE_AFTER_SECONDS)

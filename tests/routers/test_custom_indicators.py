@@ -159,3 +159,20 @@ def test_ctes_windows_and_attributes(client, org_a, data):
                                   "sql": "SELECT COUNT(*) AS n FROM facts WHERE attributes IS NOT NULL"})
     assert client.get(f"/indicators/custom/{attr.json()['id']}/run", headers=org_a.headers()).json()["rows"] == [
         {"n": 3}]
+
+
+def test_row_cap_and_statement_timeout(client, org_a, data, monkeypatch):
+    from app.services.indicators import custom
+
+    monkeypatch.setattr(custom, "ROW_CAP", 2)
+    ci = create(client, org_a, {"name": "all", "sql": "SELECT value FROM facts ORDER BY value", "parameters": []})
+    body = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers()).json()
+    assert body["truncated"] is True and len(body["rows"]) == 2
+    monkeypatch.setattr(custom, "STATEMENT_TIMEOUT_MS", 200)
+    slow = create(client, org_a, {"name": "slow", "parameters": [], "sql": (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+        "SELECT COUNT(*) AS c FROM n")})
+    assert slow.status_code == 201, slow.text
+    r = client.get(f"/indicators/custom/{slow.json()['id']}/run", headers=org_a.headers())
+    assert r.status_code == 422 and r.json()["code"] == "query_failed"
+    assert "cancelled" in r.json()["detail"] or "took longer" in r.json()["detail"], r.json()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -52,22 +53,15 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows) -> None:
         cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
-def _none_to_null(value):
-    # In COPY's csv format an unquoted empty field is NULL.
-    return "" if value is None else value
-
-
 def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingChunk) -> None:
     """Append one chunk of parsed rows to staging."""
     n = len(chunk.line_no)
     if n == 0:
         return
     if _is_postgres(session):
-        rows = zip([org_id] * n, [batch_id] * n, chunk.line_no, chunk.raw,
-                   ["t" if v else "f" for v in chunk.is_valid],
-                   [_none_to_null(d) for d in chunk.date], [_none_to_null(v) for v in chunk.value],
-                   [_none_to_null(u) for u in chunk.uf], [_none_to_null(c) for c in chunk.category],
-                   [_none_to_null(a) for a in chunk.attributes])
+        # csv.writer writes None as an empty unquoted field, which COPY's csv format reads as NULL.
+        rows = zip(repeat(org_id, n), repeat(batch_id, n), chunk.line_no, chunk.raw, chunk.is_valid, chunk.date,
+                   chunk.value, chunk.uf, chunk.category, chunk.attributes)
         _copy(session, StagingRow.__tablename__, STAGING_COLUMNS, rows)
         return
     to_storage = ExactDecimal().process_bind_param
@@ -91,8 +85,7 @@ def write_rejected(session: Session, org_id: int, batch_id: int,
     rows = [(org_id, batch_id, line, column[:255] if column else column, value, reason[:255])
             for line, column, value, reason in rejected]
     if _is_postgres(session):
-        _copy(session, RejectedRow.__tablename__, REJECTED_COLUMNS,
-              ([_none_to_null(v) for v in row] for row in rows))
+        _copy(session, RejectedRow.__tablename__, REJECTED_COLUMNS, rows)
         return
     session.execute(insert(RejectedRow), [dict(zip(REJECTED_COLUMNS, row)) for row in rows])
 

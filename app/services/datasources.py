@@ -8,13 +8,12 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Unprocessable
 from app.core.security import decrypt_secret, encrypt_secret
-from app.models import DataSource, SourceType
+from app.models import DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
 from app.schemas.datasources import SheetsConfig, SqlConfig
 from app.services import connections
 from app.services import freshness
-from app.services.ingest import staging
 from app.services.sql_guard import validate_select
-from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
+from app.services.tenancy import Tenant, get_scoped_or_404, scoped_delete, scoped_select
 
 # SQLAlchemy dialect family -> sqlglot dialect, for validating a source's query in its own SQL dialect.
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql",
@@ -106,7 +105,12 @@ def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, 
 def delete(session: Session, tenant: Tenant, source_id: int) -> None:
     """Delete a source and, with it, its batches and curated rows."""
     source = get_source(session, tenant, source_id, lock=True)
-    staging.purge_source(session, tenant, source.id)
+    # The bulk tables carry no cascading foreign keys (see BulkOrgScoped): delete their rows first.
+    batch_ids = scoped_select(tenant, IngestionBatch, IngestionBatch.id).where(
+        IngestionBatch.data_source_id == source.id)
+    session.execute(scoped_delete(tenant, StagingRow).where(StagingRow.batch_id.in_(batch_ids)))
+    session.execute(scoped_delete(tenant, RejectedRow).where(RejectedRow.batch_id.in_(batch_ids)))
+    session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == source.id))
     session.delete(source)
     freshness.bump(session, tenant)
     session.flush()

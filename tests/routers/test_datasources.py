@@ -205,3 +205,17 @@ def test_file_source_config_and_recurring_rules(client, org_a):
     assert r.status_code == 201 and r.json()["config"] == {}
     assert client.delete(f"/datasources/{r.json()['id']}", headers=org_a.headers("Editor")).status_code == 403
     assert client.delete(f"/datasources/{r.json()['id']}", headers=org_a.headers("Admin")).status_code == 204
+
+
+def test_deleting_a_source_removes_its_data_only(client, org_a):
+    from tests.ingest_helpers import make_csv, sample_rows, stored_counts, upload
+
+    keep = upload(client, org_a.headers(), make_csv(sample_rows(10, seed=1)), filename="keep.csv").json()
+    gone = upload(client, org_a.headers(), make_csv(sample_rows(7, seed=2)), filename="gone.csv").json()
+    before = stored_counts(org_a.id)
+    assert client.delete(f"/datasources/{gone['data_source_id']}", headers=org_a.headers("Admin")).status_code == 204
+    after = stored_counts(org_a.id)
+    assert (after["facts"], after["staging_rows"], after["data_sources"]) == (10, 10, 1)
+    assert before["facts"] == 17
+    assert client.get(f"/ingest/batches/{gone['batch_id']}", headers=org_a.headers()).status_code == 404
+    assert client.get(f"/ingest/batches/{keep['batch_id']}", headers=org_a.headers()).status_code == 200

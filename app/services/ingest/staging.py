@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, insert, literal
 from sqlalchemy.orm import Session
 
-from app.models import Fact, IngestionBatch, RejectedRow, StagingRow
+from app.models import Fact, RejectedRow, StagingRow
 from app.models.base import ExactDecimal
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
@@ -101,11 +101,3 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
     columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
     return session.execute(insert(Fact).from_select(columns, rows)).rowcount
 
-
-def purge_source(session: Session, tenant: Tenant, data_source_id: int) -> None:
-    """Delete a source's staged, rejected and curated rows (bulk tables carry no cascading foreign keys)."""
-    batch_ids = scoped_select(tenant, IngestionBatch, IngestionBatch.id).where(
-        IngestionBatch.data_source_id == data_source_id)
-    session.execute(scoped_delete(tenant, StagingRow).where(StagingRow.batch_id.in_(batch_ids)))
-    session.execute(scoped_delete(tenant, RejectedRow).where(RejectedRow.batch_id.in_(batch_ids)))
-    session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))

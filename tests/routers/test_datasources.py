@@ -219,3 +219,16 @@ def test_deleting_a_source_removes_its_data_only(client, org_a):
     assert before["facts"] == 17
     assert client.get(f"/ingest/batches/{gone['batch_id']}", headers=org_a.headers()).status_code == 404
     assert client.get(f"/ingest/batches/{keep['batch_id']}", headers=org_a.headers()).status_code == 200
+
+
+def test_incremental_on_a_timestamp_column_in_mariadb(client, org_a, customer_mysql):
+    customer_mysql.execute("CREATE TABLE pedidos (criado_em DATETIME(6) PRIMARY KEY, valor DECIMAL(12,2))")
+    insert = "INSERT INTO pedidos VALUES (:t, :v)"
+    customer_mysql.execute(insert, params=[{"t": f"2024-03-0{d} 10:00:00.5", "v": Decimal(d)} for d in range(1, 6)])
+    source = make_source(client, org_a, customer_mysql.url, query="SELECT criado_em AS data, valor FROM pedidos",
+                         config={"incremental_column": "data"})
+    assert run(client, org_a, source["id"])["rows_loaded"] == 5
+    customer_mysql.execute(insert, params=[{"t": "2024-03-09 08:00:00.25", "v": Decimal("100.50")}])
+    assert run(client, org_a, source["id"])["rows_loaded"] == 1
+    assert run(client, org_a, source["id"])["rows_loaded"] == 0
+    assert valor_mes(client, org_a)[2] == 115.5

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("painel.errors")
@@ -106,6 +107,14 @@ def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[s
     return detail, items
 
 
+def _is_nul_text(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error, validation and unexpected ones included, as problem+json."""
 
@@ -124,6 +133,16 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
         return problem(exc.status_code, code.replace("_", " ").capitalize(), detail, code, request.url.path,
                        headers=getattr(exc, "headers", None))
+
+    def _value_error(request: Request, exc: Exception) -> JSONResponse:
+        if _is_nul_text(exc):
+            # Postgres text cannot hold NUL; the driver refuses it before anything is written.
+            return problem(422, "Invalid request", "Text values must not contain NUL (0x00) characters.",
+                           "nul_character", request.url.path)
+        return _unexpected(request, exc)
+
+    app.add_exception_handler(ValueError, _value_error)
+    app.add_exception_handler(StatementError, _value_error)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -104,7 +104,8 @@ class ExactDecimal(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return Decimal(value) / self._FACTOR if not isinstance(value, float) else Decimal(repr(value)) / self._FACTOR
+            exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+            return exact / self._FACTOR
         return Decimal(value)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 
 from app.routers.caching import conditional_json
-from app.routers.deps import EditorTenant, SessionDep, ViewerTenant
+from app.routers.deps import EditorTenant, Id, Offset, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.dashboards import DashboardCreate, DashboardRead, DashboardSummary, DashboardUpdate
 from app.services import dashboards as dashboard_service
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 
 @router.get("", response_model=Page[DashboardSummary])
 def list_dashboards(tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                    offset: Annotated[int, Query(ge=0)] = 0):
+                    offset: Offset = 0):
     items, total = dashboard_service.list_dashboards(session, tenant, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -35,33 +35,33 @@ def import_dashboard(tenant: EditorTenant, session: SessionDep, document: Annota
 
 
 @router.get("/{dashboard_id}", response_model=DashboardRead)
-def get_dashboard(dashboard_id: int, tenant: ViewerTenant, session: SessionDep):
+def get_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep):
     return dashboard_service.read_dashboard(session, tenant, dashboard_id)
 
 
 @router.patch("/{dashboard_id}", response_model=DashboardRead)
-def update_dashboard(dashboard_id: int, body: DashboardUpdate, tenant: EditorTenant, session: SessionDep):
+def update_dashboard(dashboard_id: Id, body: DashboardUpdate, tenant: EditorTenant, session: SessionDep):
     return dashboard_service.update_dashboard(session, tenant, dashboard_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/{dashboard_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_dashboard(dashboard_id: int, tenant: EditorTenant, session: SessionDep) -> None:
+def delete_dashboard(dashboard_id: Id, tenant: EditorTenant, session: SessionDep) -> None:
     dashboard_service.delete_dashboard(session, tenant, dashboard_id)
 
 
 @router.post("/{dashboard_id}/duplicate", response_model=DashboardRead, status_code=status.HTTP_201_CREATED)
-def duplicate_dashboard(dashboard_id: int, tenant: EditorTenant, session: SessionDep):
+def duplicate_dashboard(dashboard_id: Id, tenant: EditorTenant, session: SessionDep):
     return dashboard_service.duplicate_dashboard(session, tenant, dashboard_id)
 
 
 @router.get("/{dashboard_id}/export")
-def export_dashboard(dashboard_id: int, tenant: ViewerTenant, session: SessionDep) -> dict:
+def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep) -> dict:
     """The dashboard as a portable JSON document (custom indicators included)."""
     return dashboard_service.export_dashboard(session, tenant, dashboard_id)
 
 
 @router.get("/{dashboard_id}/data")
-def dashboard_data(dashboard_id: int, request: Request, tenant: ViewerTenant, session: SessionDep,
+def dashboard_data(dashboard_id: Id, request: Request, tenant: ViewerTenant, session: SessionDep,
                    start: Annotated[date | None, Query(alias="from")] = None,
                    end: Annotated[date | None, Query(alias="to")] = None):
     """Every widget's data in one call (default range: the last 12 months of data)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.routers.deps import AdminTenant, EditorTenant, SessionDep, ViewerTenant
+from app.routers.deps import AdminTenant, EditorTenant, Id, SessionDep, ViewerTenant
 from app.schemas.datasources import (ConnectionTestIn, ConnectionTestOut, DataSourceCreate, DataSourceRead,
                                      DataSourceUpdate, GoogleCredentialIn, GoogleCredentialOut, JobRunRead)
 from app.services import connections
@@ -41,23 +41,23 @@ def put_google_credentials(body: GoogleCredentialIn, tenant: AdminTenant, sessio
 
 
 @router.get("/{source_id}", response_model=DataSourceRead)
-def get_source(source_id: int, tenant: ViewerTenant, session: SessionDep):
+def get_source(source_id: Id, tenant: ViewerTenant, session: SessionDep):
     return datasource_service.to_read(datasource_service.get_source(session, tenant, source_id))
 
 
 @router.patch("/{source_id}", response_model=DataSourceRead)
-def update_source(source_id: int, body: DataSourceUpdate, tenant: AdminTenant, session: SessionDep):
+def update_source(source_id: Id, body: DataSourceUpdate, tenant: AdminTenant, session: SessionDep):
     return datasource_service.to_read(
         datasource_service.update(session, tenant, source_id, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_source(source_id: int, tenant: AdminTenant, session: SessionDep) -> None:
+def delete_source(source_id: Id, tenant: AdminTenant, session: SessionDep) -> None:
     """Delete the source with its batches and curated data."""
     datasource_service.delete(session, tenant, source_id)
 
 
 @router.post("/{source_id}/run", response_model=JobRunRead)
-def run_source(source_id: int, tenant: EditorTenant, session: SessionDep):
+def run_source(source_id: Id, tenant: EditorTenant, session: SessionDep):
     """Ingest the source now; answers the run record (status success, failed or skipped)."""
     return run_service.run_now(session, tenant, source_id)

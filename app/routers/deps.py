@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path, Query
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -13,9 +13,15 @@ from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
 from app.models import Role
 from app.services import auth as auth_service
+from app.schemas.common import MAX_ID
 from app.services.tenancy import Tenant
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# Ids and offsets are bounded, so an absurd number is a 422, not an integer overflow in the database.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from app.routers.caching import conditional_json
-from app.routers.deps import SessionDep, ViewerTenant
+from app.routers.deps import OptionalId, SessionDep, ViewerTenant
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators.ranges import Filters, make_range
@@ -28,7 +28,7 @@ class IndicatorQuery(BaseModel):
 def indicator_query(
     start: Annotated[date, Query(alias="from", description="First day (ISO date)", examples=["2024-01-01"])],
     end: Annotated[date, Query(alias="to", description="Last day (ISO date)", examples=["2024-12-31"])],
-    data_source_id: int | None = None,
+    data_source_id: OptionalId = None,
     category: Annotated[str | None, Query(max_length=255)] = None,
     uf: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> IndicatorQuery:

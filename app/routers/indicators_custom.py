@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from app.routers.caching import conditional_json
-from app.routers.deps import AdminTenant, SessionDep, ViewerTenant
+from app.routers.deps import AdminTenant, Id, SessionDep, ViewerTenant
 from app.schemas.dashboards import (CustomIndicatorCreate, CustomIndicatorRead, CustomIndicatorUpdate,
                                     CustomRunResult)
 from app.services import freshness
@@ -27,22 +27,22 @@ def create_custom(body: CustomIndicatorCreate, tenant: AdminTenant, session: Ses
 
 
 @router.get("/{indicator_id}", response_model=CustomIndicatorRead)
-def get_custom(indicator_id: int, tenant: ViewerTenant, session: SessionDep):
+def get_custom(indicator_id: Id, tenant: ViewerTenant, session: SessionDep):
     return custom_service.get_custom(session, tenant, indicator_id)
 
 
 @router.patch("/{indicator_id}", response_model=CustomIndicatorRead)
-def update_custom(indicator_id: int, body: CustomIndicatorUpdate, tenant: AdminTenant, session: SessionDep):
+def update_custom(indicator_id: Id, body: CustomIndicatorUpdate, tenant: AdminTenant, session: SessionDep):
     return custom_service.update_custom(session, tenant, indicator_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/{indicator_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_custom(indicator_id: int, tenant: AdminTenant, session: SessionDep) -> None:
+def delete_custom(indicator_id: Id, tenant: AdminTenant, session: SessionDep) -> None:
     custom_service.delete_custom(session, tenant, indicator_id)
 
 
 @router.get("/{indicator_id}/run", response_model=CustomRunResult)
-def run_custom(indicator_id: int, request: Request, tenant: ViewerTenant, session: SessionDep):
+def run_custom(indicator_id: Id, request: Request, tenant: ViewerTenant, session: SessionDep):
     """Run it with its parameters as query parameters (?uf=SP&start=2024-01-01)."""
     indicator = custom_service.get_custom(session, tenant, indicator_id)
     params = dict(request.query_params)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from app.routers.deps import EditorTenant, SessionDep, ViewerTenant
+from app.routers.deps import MAX_ID, EditorTenant, Id, Offset, OptionalId, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
 from app.schemas.datasources import SheetsIngestIn
@@ -17,6 +17,7 @@ from app.services.ingest import uploads as upload_service
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
+SourceIdForm = Annotated[int | None, Form(ge=1, le=MAX_ID, description="Append to this source (else by name)")]
 MAPPING_HELP = 'JSON: canonical field -> column header, e.g. {"date": "Data", "value": "Valor (R$)", "uf": "Estado"}'
 
 
@@ -31,7 +32,7 @@ def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, 
 @router.post("/csv", response_model=IngestReport, status_code=201,
              responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
 def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
-               data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
+               data_source_id: SourceIdForm = None, name: Annotated[str | None, Form()] = None,
                mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
                dry_run: Annotated[bool, Form()] = False):
     """Upload a CSV (any of UTF-8/cp1252, `,` `;` tab `|`, decimal comma or point) into a source."""
@@ -41,7 +42,7 @@ def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[Upload
 @router.post("/xlsx", response_model=IngestReport, status_code=201,
              responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
 def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
-                data_source_id: Annotated[int | None, Form()] = None, name: Annotated[str | None, Form()] = None,
+                data_source_id: SourceIdForm = None, name: Annotated[str | None, Form()] = None,
                 mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
                 sheet: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False):
     """Upload an Excel workbook (first sheet, or `sheet`) into a source."""
@@ -56,28 +57,28 @@ def ingest_sheets(body: SheetsIngestIn, tenant: EditorTenant, session: SessionDe
 
 
 @router.get("/batches", response_model=Page[BatchRead])
-def list_batches(tenant: ViewerTenant, session: SessionDep, data_source_id: int | None = None,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+def list_batches(tenant: ViewerTenant, session: SessionDep, data_source_id: OptionalId = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0):
     items, total = batch_service.list_batches(session, tenant, data_source_id=data_source_id, limit=limit,
                                               offset=offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/batches/{batch_id}", response_model=BatchRead)
-def get_batch(batch_id: int, tenant: ViewerTenant, session: SessionDep):
+def get_batch(batch_id: Id, tenant: ViewerTenant, session: SessionDep):
     return batch_service.get_batch(session, tenant, batch_id)
 
 
 @router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead])
-def batch_errors(batch_id: int, tenant: ViewerTenant, session: SessionDep,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
+def batch_errors(batch_id: Id, tenant: ViewerTenant, session: SessionDep,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0):
     """Every rejected row of the batch (line, column, value, reason), paginated."""
     items, total = batch_service.list_errors(session, tenant, batch_id, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/batches/{batch_id}/preview", response_model=BatchPreview)
-def batch_preview(batch_id: int, tenant: ViewerTenant, session: SessionDep,
+def batch_preview(batch_id: Id, tenant: ViewerTenant, session: SessionDep,
                   limit: Annotated[int, Query(ge=1, le=200)] = 20):
     """The first rows of the batch as staged (raw) and as curated."""
     return batch_service.preview(session, tenant, batch_id, limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.routers.deps import AdminTenant, OwnerTenant, SessionDep, ViewerTenant
+from app.routers.deps import AdminTenant, Id, OwnerTenant, SessionDep, ViewerTenant
 from app.schemas.auth import OrgRead
 from app.schemas.members import MemberCreate, MemberRead, MemberUpdate, OrganizationUpdate
 from app.services import members as member_service
@@ -25,12 +25,12 @@ def add_member(body: MemberCreate, tenant: AdminTenant, session: SessionDep) -> 
 
 
 @router.patch("/members/{user_id}", response_model=MemberRead)
-def change_role(user_id: int, body: MemberUpdate, tenant: AdminTenant, session: SessionDep) -> dict:
+def change_role(user_id: Id, body: MemberUpdate, tenant: AdminTenant, session: SessionDep) -> dict:
     return member_service.change_role(session, tenant, user_id, body.role)
 
 
 @router.delete("/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(user_id: int, tenant: AdminTenant, session: SessionDep) -> None:
+def remove_member(user_id: Id, tenant: AdminTenant, session: SessionDep) -> None:
     member_service.remove_member(session, tenant, user_id)
 
 

@@ -19,3 +19,6 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
 
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit: a larger one is a 422, not a database overflow

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import ORMModel
+from app.schemas.common import MAX_ID, ORMModel
 
 
 class Position(BaseModel):
@@ -22,7 +22,7 @@ class WidgetIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     indicator: str | None = Field(default=None, description="A ready-made indicator key, e.g. valor-mes-a-mes")
-    custom_indicator_id: int | None = None
+    custom_indicator_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     params: dict[str, Any] = Field(default_factory=dict)
     position: Position = Field(default_factory=lambda: Position(x=0, y=0, w=4, h=3))
 
@@ -53,7 +53,8 @@ class DashboardCreate(BaseModel):
 class DashboardUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
+    name: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     widgets: list[WidgetIn] | None = Field(default=None, max_length=100, description="Replaces all widgets")
 
@@ -92,10 +93,11 @@ class CustomIndicatorCreate(BaseModel):
 class CustomIndicatorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
+    name: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    sql: str | None = Field(default=None, min_length=1, max_length=20_000)
-    parameters: list[ParameterSpec] | None = Field(default=None, max_length=20)
+    sql: str = Field(default=None, min_length=1, max_length=20_000)
+    parameters: list[ParameterSpec] = Field(default=None, max_length=20)
 
 
 class CustomIndicatorRead(ORMModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from app.schemas.common import MAX_ID
 
 MAPPING_HELP = "Canonical field -> column name, when the names are not recognised (date, value, uf, category)"
 
@@ -74,9 +75,10 @@ class DataSourceCreate(BaseModel):
 class DataSourceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    config: dict[str, Any] | None = None
-    is_recurring: bool | None = None
+    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
+    name: str = Field(default=None, min_length=1, max_length=200)
+    config: dict[str, Any] = None
+    is_recurring: bool = None
     interval_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 31)
 
 
@@ -109,7 +111,7 @@ class SheetsIngestIn(BaseModel):
 
     spreadsheet_id: str = Field(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
     range: str = Field(default="A:ZZ", min_length=1, max_length=200, examples=["Plan1"])
-    data_source_id: int | None = None
+    data_source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     name: str | None = Field(default=None, max_length=200)
     mapping: dict[str, str] | None = None
 

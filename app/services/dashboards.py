@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import AppError, Forbidden, Unprocessable
 from app.models import CustomIndicator, Dashboard, Fact, Role, Widget
 from app.models.base import utcnow
+from app.schemas.common import MAX_ID
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import custom as custom_service
@@ -53,10 +54,14 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: dict[str
 def _filters(params: dict[str, Any], where: str = "params") -> Filters:
     try:
         source = params.get("data_source_id")
-        return Filters(int(source) if source is not None else None, params.get("category"),
+        source = int(source) if source is not None else None
+        if source is not None and not 1 <= source <= MAX_ID:
+            raise ValueError
+        return Filters(source, params.get("category"),
                        str(params["uf"]).strip().upper() if params.get("uf") else None)
     except (TypeError, ValueError):
-        raise Unprocessable(f"{where}: data_source_id must be an integer", code="invalid_parameter") from None
+        raise Unprocessable(f"{where}: data_source_id must be a positive integer id",
+                            code="invalid_parameter") from None
 
 
 def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[dict[str, Any]]) -> None:

@@ -24,3 +24,11 @@ def test_openapi_documents_every_route_and_the_bearer_flow(client, app):
                  "/dashboards/{dashboard_id}/data", "/jobs/runs"):
         assert path in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_nul_characters_are_a_422_not_a_500(client, org_a):
+    r = client.post("/dashboards", headers=org_a.headers(), json={"name": "a\u0000b"})
+    assert r.status_code in (201, 422)  # SQLite stores NUL; Postgres text cannot
+    if r.status_code == 422:
+        assert r.json()["code"] == "nul_character"
+    assert client.get("/dashboards", headers=org_a.headers()).json()["total"] == (1 if r.status_code == 201 else 0)

@@ -172,3 +172,8 @@ def test_etag_and_304_change_with_data(client, org_a):
 def test_catalog_lists_indicators(client, org_a):
     keys = [i["key"] for i in client.get("/indicators", headers=org_a.headers("Viewer")).json()]
     assert keys == ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano"]
+
+
+def test_dates_outside_the_supported_span_are_422(client, org_a):
+    r = client.get("/indicators/kpis", headers=org_a.headers(), params={"from": "0001-01-01", "to": "0001-01-01"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_range"

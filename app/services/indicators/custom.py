@@ -123,6 +123,8 @@ def bind_values(indicator: CustomIndicator, raw: dict[str, Any]) -> dict[str, An
                 value = _CASTS[kind](value if kind != "date" else str(value))
         except (TypeError, ValueError):
             raise Unprocessable(f"Parameter '{name}' must be a {kind}", code="invalid_parameter") from None
+        if kind == "integer" and not -2**63 <= value < 2**63:
+            raise Unprocessable(f"Parameter '{name}' is out of the 64-bit integer range", code="invalid_parameter")
         values[name] = value
     return values
 

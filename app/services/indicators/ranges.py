@@ -10,6 +10,7 @@ from app.core.config import get_settings
 from app.core.errors import Unprocessable
 
 CENT = Decimal("0.01")
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)  # facts hold 1900-2100; previous periods stay valid
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def make_range(start: date, end: date) -> DateRange:
     """A validated range: from <= to and at most MAX_RANGE_DAYS long (422 otherwise)."""
     if start > end:
         raise Unprocessable(f"'from' ({start}) is after 'to' ({end})", code="invalid_range")
+    if start < EARLIEST or end > LATEST:
+        raise Unprocessable(f"Dates must be between {EARLIEST} and {LATEST}", code="invalid_range")
     limit = get_settings().MAX_RANGE_DAYS
     rng = DateRange(start, end)
     if rng.days > limit:

@@ -23,19 +23,15 @@ MASK = "***"
 
 def get_source(session: Session, tenant: Tenant, source_id: int, *, lock: bool = False) -> DataSource:
     """The caller's source, or 404; with lock, concurrent loads of the same source wait for each other."""
-    stmt = scoped_select(tenant, DataSource).where(DataSource.id == source_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    source = session.scalars(stmt).one_or_none()
-    if source is None:
-        return get_scoped_or_404(session, tenant, DataSource, source_id, "Data source")
-    return source
+    return get_scoped_or_404(session, tenant, DataSource, source_id, "Data source", lock=lock)
 
 
-def find_by_name(session: Session, tenant: Tenant, source_type: SourceType, name: str) -> DataSource | None:
-    """The caller's source of this type and name, if any."""
-    stmt = scoped_select(tenant, DataSource).where(DataSource.type == source_type, DataSource.name == name)
-    return session.scalars(stmt.order_by(DataSource.id).limit(1)).first()
+def find_by_name(session: Session, tenant: Tenant, source_type: SourceType, name: str, *,
+                 lock: bool = False) -> DataSource | None:
+    """The caller's source of this type and name, if any (lock: FOR UPDATE, for loading into it)."""
+    stmt = (scoped_select(tenant, DataSource).where(DataSource.type == source_type, DataSource.name == name)
+            .order_by(DataSource.id).limit(1))
+    return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def create_source(session: Session, tenant: Tenant, source_type: SourceType, name: str,

@@ -239,7 +239,7 @@ def ingest_sheet(session: Session, tenant: Tenant, spreadsheet_id: str, range_na
         source.config_json = {**source.config_json, **{k: v for k, v in config.items() if v is not None}}
     else:
         source_name = (name or f"Sheets {spreadsheet_id} {range_name}")[:200]
-        source = datasource_service.find_by_name(session, tenant, SourceType.GOOGLE_SHEETS, source_name)
+        source = datasource_service.find_by_name(session, tenant, SourceType.GOOGLE_SHEETS, source_name, lock=True)
         if source is None:
             source = datasource_service.create_source(session, tenant, SourceType.GOOGLE_SHEETS, source_name, config)
         else:

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -14,7 +13,7 @@ from app.core.db import get_engine
 from app.models import DataSource, JobRun, RunStatus, RunTrigger
 from app.models.base import utcnow
 from app.services import runs as run_service
-from app.services.tenancy import unscoped_select_across_orgs
+from app.services.tenancy import unscoped_select_across_orgs, unscoped_update_across_orgs
 
 logger = logging.getLogger("painel.schedule")
 
@@ -78,7 +77,8 @@ def reap_stale_runs(session: Session) -> int:
         # On Postgres a live run holds its source's advisory lock; a free lock means its worker is gone.
         if get_engine().dialect.name == "postgresql" and not run_service.lock_is_free(run.data_source_id):
             continue
-        session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.status == RunStatus.RUNNING).values(
+        session.execute(unscoped_update_across_orgs(JobRun).where(
+            JobRun.id == run.id, JobRun.status == RunStatus.RUNNING).values(
             status=RunStatus.FAILED, finished_at=utcnow(),
             error=f"abandoned: the worker ({run.worker}) stopped before finishing"))
         reaped += 1

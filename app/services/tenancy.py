@@ -40,14 +40,16 @@ def scoped_select(tenant: Tenant, model: type[M], *columns: Any) -> Select:
     return stmt.where(model.organization_id == org_id)
 
 
-def get_scoped(session: Session, tenant: Tenant, model: type[M], obj_id: Any) -> M | None:
-    """One row of the caller's organization, or None (another org's row is invisible)."""
-    return session.scalars(scoped_select(tenant, model).where(model.id == obj_id)).one_or_none()
+def get_scoped(session: Session, tenant: Tenant, model: type[M], obj_id: Any, *, lock: bool = False) -> M | None:
+    """One row of the caller's organization, or None (another org's row is invisible); lock: FOR UPDATE."""
+    stmt = scoped_select(tenant, model).where(model.id == obj_id)
+    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
-def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: Any, what: str) -> M:
+def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: Any, what: str, *,
+                      lock: bool = False) -> M:
     """One row of the caller's organization, or 404 (never 403: the row is not theirs to know)."""
-    obj = get_scoped(session, tenant, model, obj_id)
+    obj = get_scoped(session, tenant, model, obj_id, lock=lock)
     if obj is None:
         raise NotFound(f"{what} {obj_id} not found")
     return obj
@@ -56,6 +58,11 @@ def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: 
 def unscoped_select_across_orgs(model: type[M]) -> Select:
     """Explicitly unscoped SELECT, for jobs that must read across organizations."""
     return select(model)
+
+
+def unscoped_update_across_orgs(model: type[M]) -> Update:
+    """Explicitly unscoped UPDATE, for jobs that maintain rows of every organization."""
+    return update(model)
 
 
 def scoped_update(tenant: Tenant, model: type[M]) -> Update:

@@ -207,7 +207,8 @@ def test_too_many_rows_is_413(client, org_a, monkeypatch):
 
 def test_viewer_cannot_upload(client, org_a):
     r = upload(client, org_a.headers("Viewer"), make_csv(sample_rows(3)))
-    assert r.status_code == 403
+    assert r.status_code == 403 and r.json()["code"] == "insufficient_role"
+    assert stored_counts(org_a.id)["data_sources"] == 0
 
 
 def test_other_orgs_source_and_batches_are_404(client, org_a, org_b):

@@ -54,11 +54,9 @@ def _target_source(session: Session, tenant: Tenant, kind: str, data_source_id: 
                                 "uploaded to csv_upload or xlsx_upload sources.", code="wrong_source_type")
         return source
     source_name = (name or file_name).strip()[:200] or "upload"
-    source = datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name)
+    source = datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name, lock=not dry_run)
     if source is None and not dry_run:
         source = datasource_service.create_source(session, tenant, UPLOAD_TYPES[kind], source_name)
-    elif source is not None and not dry_run:
-        source = datasource_service.get_source(session, tenant, source.id, lock=True)
     return source
 
 

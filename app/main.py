@@ -11,8 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.core.config import ConfigError, get_settings
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
-from app.routers import (auth, dashboards, datasources, health, indicators, indicators_custom, ingest, jobs,
-                         members)
+from app.routers import auth, dashboards, datasources, health, indicators, indicators_custom, ingest, jobs, members
 
 logger = logging.getLogger("painel")
 
@@ -47,13 +46,27 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     if settings.CORS_ORIGINS:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS, allow_credentials=False,
-                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-                           expose_headers=["ETag"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_credentials=False,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag"],
+        )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
-    for router in (health.router, auth.router, members.router, ingest.router,
-                   indicators_custom.router, indicators.router, dashboards.router, datasources.router, jobs.router):
+    for router in (
+        health.router,
+        auth.router,
+        members.router,
+        ingest.router,
+        indicators_custom.router,
+        indicators.router,
+        dashboards.router,
+        datasources.router,
+        jobs.router,
+    ):
         app.include_router(router)
     return app
 

@@ -30,9 +30,35 @@ DEMO_START, DEMO_MONTHS = date(2024, 11, 1), 24
 CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
 CHANNELS = ["Loja física", "E-commerce", "Marketplace"]
 # Rough weights so the map looks like Brazil (SP largest).
-UF_WEIGHTS = {"SP": 30, "RJ": 12, "MG": 11, "RS": 7, "PR": 7, "BA": 6, "SC": 5, "PE": 4, "GO": 4, "CE": 4, "DF": 4,
-              "ES": 2, "PA": 2, "MT": 2, "MS": 2, "AM": 2, "MA": 1, "PB": 1, "RN": 1, "AL": 1, "PI": 1, "SE": 1,
-              "RO": 1, "TO": 1, "AC": 1, "AP": 1, "RR": 1}
+UF_WEIGHTS = {
+    "SP": 30,
+    "RJ": 12,
+    "MG": 11,
+    "RS": 7,
+    "PR": 7,
+    "BA": 6,
+    "SC": 5,
+    "PE": 4,
+    "GO": 4,
+    "CE": 4,
+    "DF": 4,
+    "ES": 2,
+    "PA": 2,
+    "MT": 2,
+    "MS": 2,
+    "AM": 2,
+    "MA": 1,
+    "PB": 1,
+    "RN": 1,
+    "AL": 1,
+    "PI": 1,
+    "SE": 1,
+    "RO": 1,
+    "TO": 1,
+    "AC": 1,
+    "AP": 1,
+    "RR": 1,
+}
 
 
 def _brl(value: float) -> str:
@@ -42,7 +68,7 @@ def _brl(value: float) -> str:
 
 def demo_csv() -> bytes:
     """The demo dataset as a Brazilian ERP would export it (deterministic)."""
-    rng = random.Random(20241101)
+    rng = random.Random(20241101)  # noqa: S311 deterministic demo data, not security
     ufs = list(UF_CODES)
     weights = [UF_WEIGHTS[uf] for uf in ufs]
     out = io.StringIO()
@@ -53,8 +79,10 @@ def demo_csv() -> bytes:
         seasonal = 1.35 if day.month in (11, 12) else 1.0
         for _ in range(rng.randint(4, 9)):
             value = round(rng.uniform(20, 1500) * seasonal, 2)
-            out.write(f"{day:%d/%m/%Y};{_brl(value)};{rng.choices(ufs, weights)[0]};{rng.choice(CATEGORIES)};"
-                      f"{rng.choice(CHANNELS)}\r\n")
+            out.write(
+                f"{day:%d/%m/%Y};{_brl(value)};{rng.choices(ufs, weights)[0]};{rng.choice(CATEGORIES)};"
+                f"{rng.choice(CHANNELS)}\r\n"
+            )
         day += timedelta(days=1)
     return out.getvalue().encode("cp1252")
 
@@ -73,8 +101,9 @@ def seed_demo() -> dict:
             session.flush()
         tenant = Tenant(org_id=org.id, user_id=user.id, role=Role.OWNER)
         bind_org(session, org.id)
-        report, _ = upload_service.ingest_upload(session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE,
-                                                 name="Vendas (demo)")
+        report, _ = upload_service.ingest_upload(
+            session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE, name="Vendas (demo)"
+        )
         return report
 
 
@@ -83,8 +112,13 @@ def main() -> None:
     if not get_settings().SEED_DEMO:
         return
     report = seed_demo()
-    logger.info("demo org ready (dev-login %s / %s): %s rows loaded%s", DEMO_OWNER, DEMO_SLUG,
-                report["rows_loaded"], " (already loaded)" if report["duplicate"] else "")
+    logger.info(
+        "demo org ready (dev-login %s / %s): %s rows loaded%s",
+        DEMO_OWNER,
+        DEMO_SLUG,
+        report["rows_loaded"],
+        " (already loaded)" if report["duplicate"] else "",
+    )
 
 
 if __name__ == "__main__":

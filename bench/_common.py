@@ -3,6 +3,7 @@ and read its resident memory from /proc."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -33,13 +34,24 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(database_url: str, *, env: dict[str, str] | None = None, workers: int = 1,
-                 timeout: float = 60) -> Server:
+def start_server(
+    database_url: str, *, env: dict[str, str] | None = None, workers: int = 1, timeout: float = 60
+) -> Server:
     """`uvicorn app.main:app` against database_url, returned once GET /health answers 200."""
     port = free_port()
     full_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
-    cmd = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--no-access-log"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "app.serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     server = Server(subprocess.Popen(cmd, cwd=ROOT, env=full_env), port)
@@ -61,10 +73,8 @@ def child_pids(pid: int) -> list[int]:
     """Direct children of a process (uvicorn's workers), from /proc."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -95,9 +105,7 @@ def stop_server(server: Server, timeout: float = 20) -> None:
         server.proc.wait(timeout)
     except subprocess.TimeoutExpired:
         for pid in workers:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         server.proc.kill()
         server.proc.wait(5)

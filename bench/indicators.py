@@ -4,8 +4,8 @@ of the exact SQL the service issues) and HTTP latency of /indicators/valor-mes-a
     .venv/bin/python bench/indicators.py [--facts 10000000] [--orgs 1000] [--concurrency 16] [--requests 2000]
 
 The data set is loaded server-side (INSERT ... SELECT generate_series) into --database-url: created when missing,
-reused on a re-run when its row counts and schema match, else recreated (only a database this script created). The EXPLAIN plans go to bench/results/explain.txt; the last
-block printed is a Markdown summary for docs/PERFORMANCE.md.
+reused on a re-run when its row counts and schema match, else recreated (only a database this script created).
+The EXPLAIN plans go to bench/results/explain.txt; the last block printed is a Markdown summary for docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ from sqlalchemy import create_engine, event, make_url, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import server_rss_mb, start_server, stop_server
+from bench._common import server_rss_mb, start_server, stop_server  # noqa: E402 after the sys.path line
 
 RESULTS = ROOT / "bench" / "results"
 MARKER = "painel bench data set (bench/indicators.py)"
 INDICATORS = ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano"]
-CATEGORIES = ["Alimentos", "Bebidas", "Eletrônicos", "Vestuário", "Móveis", "Higiene e Beleza", "Livros",
-              "Serviços"]
+CATEGORIES = ["Alimentos", "Bebidas", "Eletrônicos", "Vestuário", "Móveis", "Higiene e Beleza", "Livros", "Serviços"]
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 TARGET_MS = 20.0
 LOAD_CHUNK_ORGS = 50
@@ -53,6 +52,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ---------------------------------------------------------------- database and data set
+
 
 def _admin(url: str):
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -79,7 +79,6 @@ def ensure_database(url: str, recreate: bool = False) -> bool:
 
 def migrate(url: str) -> None:
     from alembic import command
-
     from app.services.health import alembic_config
 
     cfg = alembic_config(url)
@@ -107,17 +106,25 @@ def prepare_database(url: str, n_facts: int, n_orgs: int, reload: bool):
         facts = conn.execute(text("SELECT count(*) FROM facts")).scalar()
         orgs = conn.execute(text("SELECT count(*) FROM organizations")).scalar()
         bench_orgs = conn.execute(text("SELECT count(*) FROM organizations WHERE slug LIKE 'bench-%'")).scalar()
-        marked = conn.execute(text("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                                   "WHERE datname = current_database()")).scalar() == MARKER
+        marked = (
+            conn.execute(
+                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+            == MARKER
+        )
     drift = schema_drift(engine)
-    log(f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head"
-        + (f"; its schema differs from the models ({len(drift)} differences)" if drift else ""))
+    log(
+        f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head"
+        + (f"; its schema differs from the models ({len(drift)} differences)" if drift else "")
+    )
     if facts == n_facts and orgs == bench_orgs == n_orgs and not drift and not reload:
         return engine, True
     if facts or orgs or drift:
         if not marked:
-            raise SystemExit(f"{engine.url.database} holds other data ({orgs} orgs, {facts:,} facts) or another "
-                             "schema, and was not created by this script; choose another --database-url")
+            raise SystemExit(
+                f"{engine.url.database} holds other data ({orgs} orgs, {facts:,} facts) or another "
+                "schema, and was not created by this script; choose another --database-url"
+            )
         log(f"recreating {engine.url.database} (it held {orgs} orgs, {facts:,} facts)")
         engine.dispose()
         ensure_database(url, recreate=True)
@@ -134,30 +141,47 @@ def load_dataset(engine, n_facts: int, n_orgs: int) -> float:
     per_org, extra = divmod(n_facts, n_orgs)
     width = max(4, len(str(n_orgs)))
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO organizations (slug, name, data_version, data_updated_at, created_at, updated_at) "
-            f"SELECT 'bench-' || lpad(g::text, {width}, '0'), 'Bench ' || g, 1, now(), now(), now() "
-            "FROM generate_series(1, :n) g ORDER BY g"), {"n": n_orgs})
-        conn.execute(text(
-            "INSERT INTO users (email, created_at, updated_at) "
-            "SELECT 'owner@' || slug || '.example.com', now(), now() FROM organizations ORDER BY id"))
-        conn.execute(text(
-            "INSERT INTO memberships (user_id, organization_id, role, created_at, updated_at) "
-            "SELECT u.id, o.id, 'Owner', now(), now() FROM organizations o "
-            "JOIN users u ON u.email = 'owner@' || o.slug || '.example.com' ORDER BY o.id"))
-        conn.execute(text(
-            "INSERT INTO data_sources (organization_id, name, type, config_json, is_recurring, created_by, "
-            "created_at, updated_at) SELECT m.organization_id, 'vendas.csv', 'csv_upload', '{}'::jsonb, false, "
-            "m.user_id, now(), now() FROM memberships m ORDER BY m.organization_id"))
-        conn.execute(text(
-            "INSERT INTO ingestion_batches (organization_id, data_source_id, status, file_name, rows_received, "
-            "rows_loaded, rows_rejected, details, started_at, finished_at, created_by) "
-            "SELECT ds.organization_id, ds.id, 'loaded', 'vendas.csv', n, n, 0, '{}'::jsonb, now(), now(), "
-            "ds.created_by FROM (SELECT ds.*, :per + CASE WHEN row_number() OVER (ORDER BY organization_id) <= :extra "
-            "THEN 1 ELSE 0 END AS n FROM data_sources ds) ds ORDER BY ds.organization_id"),
-            {"per": per_org, "extra": extra})
+        conn.execute(
+            text(
+                "INSERT INTO organizations (slug, name, data_version, data_updated_at, created_at, updated_at) "
+                f"SELECT 'bench-' || lpad(g::text, {width}, '0'), 'Bench ' || g, 1, now(), now(), now() "
+                "FROM generate_series(1, :n) g ORDER BY g"
+            ),
+            {"n": n_orgs},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (email, created_at, updated_at) "
+                "SELECT 'owner@' || slug || '.example.com', now(), now() FROM organizations ORDER BY id"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO memberships (user_id, organization_id, role, created_at, updated_at) "
+                "SELECT u.id, o.id, 'Owner', now(), now() FROM organizations o "
+                "JOIN users u ON u.email = 'owner@' || o.slug || '.example.com' ORDER BY o.id"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO data_sources (organization_id, name, type, config_json, is_recurring, created_by, "
+                "created_at, updated_at) SELECT m.organization_id, 'vendas.csv', 'csv_upload', '{}'::jsonb, false, "
+                "m.user_id, now(), now() FROM memberships m ORDER BY m.organization_id"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO ingestion_batches (organization_id, data_source_id, status, file_name, rows_received, "
+                "rows_loaded, rows_rejected, details, started_at, finished_at, created_by) "
+                "SELECT ds.organization_id, ds.id, 'loaded', 'vendas.csv', n, n, 0, '{}'::jsonb, now(), now(), "
+                "ds.created_by FROM (SELECT ds.*, :per + CASE "
+                "WHEN row_number() OVER (ORDER BY organization_id) <= :extra THEN 1 ELSE 0 END AS n "
+                "FROM data_sources ds) ds ORDER BY ds.organization_id"
+            ),
+            {"per": per_org, "extra": extra},
+        )
         org_ids = conn.execute(text("SELECT id FROM organizations ORDER BY id")).scalars().all()
-    chunks = [org_ids[i:i + LOAD_CHUNK_ORGS] for i in range(0, len(org_ids), LOAD_CHUNK_ORGS)]
+    chunks = [org_ids[i : i + LOAD_CHUNK_ORGS] for i in range(0, len(org_ids), LOAD_CHUNK_ORGS)]
     ufs = "ARRAY[" + ",".join(f"'{uf}'" for uf in UF_CODES) + "]"
     cats = "ARRAY[" + ",".join(f"'{c}'" for c in CATEGORIES) + "]"
     # One org's facts are inserted together (as one ingestion batch would be); dates random over 2024-2025.
@@ -167,7 +191,8 @@ def load_dataset(engine, n_facts: int, n_orgs: int) -> float:
         f"round((random() * 2000)::numeric, 2), ({ufs})[1 + floor(random() * {len(UF_CODES)})::int], "
         f"({cats})[1 + floor(random() * {len(CATEGORIES)})::int] "
         "FROM ingestion_batches b CROSS JOIN LATERAL generate_series(1, b.rows_loaded) g "
-        "WHERE b.organization_id BETWEEN :lo AND :hi")
+        "WHERE b.organization_id BETWEEN :lo AND :hi"
+    )
     done, lock = [0], threading.Lock()
 
     def run_chunks(worker: int) -> None:
@@ -200,6 +225,7 @@ def vacuum(engine) -> float:
 
 
 # ---------------------------------------------------------------- database time per indicator
+
 
 class Recorder:
     """Records the statements and parameters an engine sends (before_cursor_execute)."""
@@ -261,10 +287,18 @@ def explain(cur, sql: str) -> dict:
     cur.execute(sql)
     cur.fetchall()
     wall = (time.perf_counter() - started) * 1000
-    num = lambda pattern: float(m.group(1)) if (m := re.search(pattern, plan)) else 0.0
-    return {"plan": plan, "exec": num(r"Execution Time: ([\d.]+) ms"), "planning": num(r"Planning Time: ([\d.]+) ms"),
-            "heap_fetches": sum(int(x) for x in re.findall(r"Heap Fetches: (\d+)", plan)), "wall": wall,
-            "index_only": "Index Only Scan" in plan}
+
+    def num(pattern):
+        return float(m.group(1)) if (m := re.search(pattern, plan)) else 0.0
+
+    return {
+        "plan": plan,
+        "exec": num(r"Execution Time: ([\d.]+) ms"),
+        "planning": num(r"Planning Time: ([\d.]+) ms"),
+        "heap_fetches": sum(int(x) for x in re.findall(r"Heap Fetches: (\d+)", plan)),
+        "wall": wall,
+        "index_only": "Index Only Scan" in plan,
+    }
 
 
 def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: int) -> dict[str, dict]:
@@ -276,8 +310,18 @@ def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: i
         cur = raw.cursor()
         for org_id, by_key in sql_by_org.items():
             for key, sqls in by_key.items():
-                s = stats.setdefault(key, {"exec": [], "total": [], "wall": [], "heap_fetches": 0,
-                                           "statements": len(sqls), "index_only": True, "plans": {}})
+                s = stats.setdefault(
+                    key,
+                    {
+                        "exec": [],
+                        "total": [],
+                        "wall": [],
+                        "heap_fetches": 0,
+                        "statements": len(sqls),
+                        "index_only": True,
+                        "plans": {},
+                    },
+                )
                 for rep in range(reps):
                     results = [explain(cur, sql) for sql in sqls]
                     s["exec"].append(sum(r["exec"] for r in results))
@@ -286,7 +330,7 @@ def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: i
                     if rep == reps - 1:
                         s["heap_fetches"] = max(s["heap_fetches"], sum(r["heap_fetches"] for r in results))
                         s["index_only"] &= key.startswith("(") or all(r["index_only"] for r in results)
-                        s["plans"][org_id] = [(sql, r["plan"]) for sql, r in zip(sqls, results)]
+                        s["plans"][org_id] = [(sql, r["plan"]) for sql, r in zip(sqls, results, strict=True)]
     finally:
         raw.driver_connection.autocommit = False
         raw.close()
@@ -294,18 +338,26 @@ def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: i
 
 
 def db_table(stats: dict[str, dict]) -> list[str]:
-    lines = [("| indicator | statements | exec p50 (ms) | exec max (ms) | plan+exec p50 (ms) | client round trip "
-              "p50 (ms) | index-only | heap fetches | < 20 ms |"), "|---|---:|---:|---:|---:|---:|---|---:|---|"]
+    lines = [
+        (
+            "| indicator | statements | exec p50 (ms) | exec max (ms) | plan+exec p50 (ms) | client round trip "
+            "p50 (ms) | index-only | heap fetches | < 20 ms |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+    ]
     for key, s in stats.items():
         ok = "yes" if max(s["exec"]) < TARGET_MS else "**no**"
-        lines.append(f"| {key} | {s['statements']} | {pct(s['exec'], .5):.2f} | {max(s['exec']):.2f} | "
-                     f"{pct(s['total'], .5):.2f} | {pct(s['wall'], .5):.2f} | "
-                     f"{'-' if key.startswith('(') else ('yes' if s['index_only'] else 'no')} | "
-                     f"{s['heap_fetches']:,} | {'-' if key.startswith('(') else ok} |")
+        lines.append(
+            f"| {key} | {s['statements']} | {pct(s['exec'], 0.5):.2f} | {max(s['exec']):.2f} | "
+            f"{pct(s['total'], 0.5):.2f} | {pct(s['wall'], 0.5):.2f} | "
+            f"{'-' if key.startswith('(') else ('yes' if s['index_only'] else 'no')} | "
+            f"{s['heap_fetches']:,} | {'-' if key.startswith('(') else ok} |"
+        )
     return lines
 
 
 # ---------------------------------------------------------------- HTTP load
+
 
 def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float) -> dict:
     """n GET requests from `concurrency` threads (one keep-alive client each), stopping at max_seconds."""
@@ -332,15 +384,27 @@ def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float)
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(worker, range(concurrency)))
     elapsed = time.perf_counter() - started
-    return {"n": len(latencies), "errors": errors[0], "p50": pct(latencies, .5), "p99": pct(latencies, .99),
-            "rps": len(latencies) / elapsed, "seconds": elapsed, "clients": concurrency}
+    return {
+        "n": len(latencies),
+        "errors": errors[0],
+        "p50": pct(latencies, 0.5),
+        "p99": pct(latencies, 0.99),
+        "rps": len(latencies) / elapsed,
+        "seconds": elapsed,
+        "clients": concurrency,
+    }
 
 
 def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[dict[str, dict], dict]:
     indicator_path = f"/indicators/valor-mes-a-mes?from={YEAR[0]}&to={YEAR[1]}"
     auth = [{"Authorization": f"Bearer {t}"} for t in tokens]
-    health = lambda i: ("/health", None)
-    indicator = lambda i: (indicator_path, auth[i % len(auth)])  # rotates orgs; no If-None-Match
+
+    def health(i):
+        return ("/health", None)
+
+    def indicator(i):
+        return (indicator_path, auth[i % len(auth)])  # rotates orgs; no If-None-Match
+
     server = start_server(url, env=env, workers=args.workers)
     try:
         base = server.base_url
@@ -352,11 +416,15 @@ def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[
         log(f"warm-up against {base} ({args.workers} workers)")
         drive(base, health, 500, args.concurrency, 30)
         drive(base, indicator, 300, args.concurrency, 30)
-        results = {"GET /health, 1 client": drive(base, health, 200, 1, 30),
-                   "GET /indicators/valor-mes-a-mes, 1 client": drive(base, indicator, 200, 1, 60)}
+        results = {
+            "GET /health, 1 client": drive(base, health, 200, 1, 30),
+            "GET /indicators/valor-mes-a-mes, 1 client": drive(base, indicator, 200, 1, 60),
+        }
         if results["GET /health, 1 client"]["p50"] > 20:
-            log("WARNING: /health takes > 20 ms with one client: Nagle's algorithm is probably on (uvicorn "
-                "--workers N binds a socket asyncio does not mark TCP_NODELAY, Kludex/uvicorn#3149)")
+            log(
+                "WARNING: /health takes > 20 ms with one client: Nagle's algorithm is probably on (uvicorn "
+                "--workers N binds a socket asyncio does not mark TCP_NODELAY, Kludex/uvicorn#3149)"
+            )
         for name, fn in (("GET /health", health), ("GET /indicators/valor-mes-a-mes", indicator)):
             results[name] = drive(base, fn, args.requests, args.concurrency, args.max_seconds)
             log(f"  {name}: {results[name]['rps']:.0f} req/s")
@@ -365,8 +433,10 @@ def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[
         with ThreadPoolExecutor(2) as pool:
             mixed_h = pool.submit(drive, base, health, args.requests, half, args.max_seconds)
             mixed_i = pool.submit(drive, base, indicator, args.requests, half, args.max_seconds)
-            results["GET /health (mixed)"], results["GET /indicators/valor-mes-a-mes (mixed)"] = \
-                mixed_h.result(), mixed_i.result()
+            results["GET /health (mixed)"], results["GET /indicators/valor-mes-a-mes (mixed)"] = (
+                mixed_h.result(),
+                mixed_i.result(),
+            )
         rss = server_rss_mb(server, "VmHWM")
     finally:
         stop_server(server)
@@ -374,32 +444,48 @@ def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[
 
 
 def http_table(results: dict[str, dict]) -> list[str]:
-    lines = ["| endpoint | requests | clients | p50 (ms) | p99 (ms) | req/s | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| endpoint | requests | clients | p50 (ms) | p99 (ms) | req/s | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['n']:,} | {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:,.0f} | "
-                     f"{r['errors']} |")
+        lines.append(
+            f"| {name} | {r['n']:,} | {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:,.0f} | "
+            f"{r['errors']} |"
+        )
     for suffix in (", 1 client", ""):
         h, i = results["GET /health" + suffix], results["GET /indicators/valor-mes-a-mes" + suffix]
         clients = h["clients"]
-        lines.append(f"| **ratio indicator / health**, {clients} client{'s' if clients > 1 else ''} | | {clients} | "
-                     f"{i['p50'] / h['p50']:.1f}x | {i['p99'] / h['p99']:.1f}x | {i['rps'] / h['rps']:.2f}x | |")
+        lines.append(
+            f"| **ratio indicator / health**, {clients} client{'s' if clients > 1 else ''} | | {clients} | "
+            f"{i['p50'] / h['p50']:.1f}x | {i['p99'] / h['p99']:.1f}x | {i['rps'] / h['rps']:.2f}x | |"
+        )
     return lines
 
 
 # ---------------------------------------------------------------- main
 
+
 def machine(engine) -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "?")
-    mem_kb = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                      if ln.startswith("MemTotal")))
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
+    mem_kb = int(
+        next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+    )
     with engine.connect() as conn:
         version = conn.execute(text("SHOW server_version")).scalar()
         sb = conn.execute(text("SHOW shared_buffers")).scalar()
         jit = conn.execute(text("SHOW jit")).scalar()
-    return (f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 2**20:.1f} GiB RAM; PostgreSQL {version} "
-            f"(shared_buffers {sb}, jit {jit}); client, API and database on the same machine")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 2**20:.1f} GiB RAM; PostgreSQL {version} "
+        f"(shared_buffers {sb}, jit {jit}); client, API and database on the same machine"
+    )
 
 
 def parse_args() -> argparse.Namespace:
@@ -425,42 +511,57 @@ def parse_args() -> argparse.Namespace:
 
 def write_explain(path: Path, args, org_id: int, stats: dict, fresh_plan: list) -> None:
     with path.open("w") as fh:
-        fh.write(f"-- EXPLAIN (ANALYZE, BUFFERS), {args.facts:,} facts / {args.orgs:,} orgs, organization_id = "
-                 f"{org_id}, {YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n")
+        fh.write(
+            f"-- EXPLAIN (ANALYZE, BUFFERS), {args.facts:,} facts / {args.orgs:,} orgs, organization_id = "
+            f"{org_id}, {YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n"
+        )
         for key in INDICATORS:
             for sql, plan in stats[key]["plans"][org_id]:
                 fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
         for sql, plan in fresh_plan:
-            fh.write(f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};"
-                     f"\n\n{plan}\n")
+            fh.write(
+                f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};\n\n{plan}\n"
+            )
 
 
 def main() -> None:
     args = parse_args()
     # The API server and the tokens minted here share these settings; set before any app import.
-    env = {"DATABASE_URL": args.database_url, "APP_ENV": "development", "SCHEDULER_ENABLED": "false",
-           "SEED_DEMO": "false", "JWT_SECRET": secrets.token_urlsafe(36),
-           "SECRETS_KEY": Fernet.generate_key().decode()}
+    env = {
+        "DATABASE_URL": args.database_url,
+        "APP_ENV": "development",
+        "SCHEDULER_ENABLED": "false",
+        "SEED_DEMO": "false",
+        "JWT_SECRET": secrets.token_urlsafe(36),
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+    }
     os.environ.update(env)
     from app.core.security import create_access_token
 
     run_started = time.perf_counter()
     engine, reused = prepare_database(args.database_url, args.facts, args.orgs, args.reload)
     load_s = 0.0 if reused else load_dataset(engine, args.facts, args.orgs)
-    log("reusing the already-loaded data set (row counts and schema match)" if reused
-        else f"loaded {args.facts:,} facts over {args.orgs:,} orgs in {load_s:.1f} s (INSERT ... SELECT, ANALYZE)")
+    log(
+        "reusing the already-loaded data set (row counts and schema match)"
+        if reused
+        else f"loaded {args.facts:,} facts over {args.orgs:,} orgs in {load_s:.1f} s (INSERT ... SELECT, ANALYZE)"
+    )
     with engine.connect() as conn:
         owners = conn.execute(text("SELECT organization_id, user_id FROM memberships ORDER BY organization_id")).all()
-        sizes = conn.execute(text(
-            "SELECT pg_size_pretty(pg_table_size('facts')), pg_size_pretty(pg_indexes_size('facts')), "
-            "pg_size_pretty(pg_relation_size('ix_facts_org_date'))")).one()
-        year_rows = conn.execute(text("SELECT count(*) FROM facts WHERE organization_id = :o "
-                                      "AND date BETWEEN :a AND :b"), {"o": owners[0][0], "a": YEAR[0], "b": YEAR[1]}
-                                 ).scalar()
+        sizes = conn.execute(
+            text(
+                "SELECT pg_size_pretty(pg_table_size('facts')), pg_size_pretty(pg_indexes_size('facts')), "
+                "pg_size_pretty(pg_relation_size('ix_facts_org_date'))"
+            )
+        ).one()
+        year_rows = conn.execute(
+            text("SELECT count(*) FROM facts WHERE organization_id = :o AND date BETWEEN :a AND :b"),
+            {"o": owners[0][0], "a": YEAR[0], "b": YEAR[1]},
+        ).scalar()
 
     recorder = Recorder(engine)
     step = max(1, (len(owners) - 1) // max(1, args.sample_orgs - 1))
-    sample = owners[::step][:args.sample_orgs]
+    sample = owners[::step][: args.sample_orgs]
     sql_by_org = {org: captured_sql(engine, recorder, org, user) for org, user in sample}
     fresh_stats, fresh_plan = None, []
     if not reused:  # as right after ingestion: ANALYZEd, but the visibility map is not set until VACUUM
@@ -477,7 +578,7 @@ def main() -> None:
     write_explain(RESULTS / "explain.txt", args, sample[0][0], stats, fresh_plan)
     log(f"EXPLAIN plans written to {(RESULTS / 'explain.txt').relative_to(ROOT)}")
 
-    every = owners[::max(1, len(owners) // args.token_orgs)][:args.token_orgs]
+    every = owners[:: max(1, len(owners) // args.token_orgs)][: args.token_orgs]
     tokens = [create_access_token(user, org) for org, user in every]
     log(f"HTTP: {args.requests} requests per endpoint, {args.concurrency} clients, {len(tokens)} orgs' tokens")
     results, rss = http_bench(args.database_url, env, tokens, args)
@@ -486,33 +587,57 @@ def main() -> None:
 
     rss_mb = list(rss.values())
     summary = [
-        "## Indicators at scale (`bench/indicators.py`)", "",
-        f"Machine: {machine_line}.", "",
-        (f"Data set: {args.facts:,} facts over {args.orgs:,} orgs ({args.facts // args.orgs:,} per org, dates over "
-         f"2024-2025, so {year_rows:,} in one org's year); `facts` {sizes[0]} + indexes {sizes[1]} "
-         f"(`ix_facts_org_date` {sizes[2]}); "
-         + ("reused from an earlier run." if reused else f"loaded in {load_s:.0f} s with INSERT ... SELECT.")), "",
-        (f"Database time per indicator, one org's year ({YEAR[0]}..{YEAR[1]}): sum of EXPLAIN ANALYZE "
-         f"`Execution Time` over the statements the service issues; {len(sample)} orgs x {args.repetitions} runs, "
-         "after VACUUM (ANALYZE). The overhead row is what every indicator request also runs (membership, "
-         "ETag data version and `as_of`)."), "",
-        *db_lines, "",
+        "## Indicators at scale (`bench/indicators.py`)",
+        "",
+        f"Machine: {machine_line}.",
+        "",
+        (
+            f"Data set: {args.facts:,} facts over {args.orgs:,} orgs ({args.facts // args.orgs:,} per org, dates over "
+            f"2024-2025, so {year_rows:,} in one org's year); `facts` {sizes[0]} + indexes {sizes[1]} "
+            f"(`ix_facts_org_date` {sizes[2]}); "
+            + ("reused from an earlier run." if reused else f"loaded in {load_s:.0f} s with INSERT ... SELECT.")
+        ),
+        "",
+        (
+            f"Database time per indicator, one org's year ({YEAR[0]}..{YEAR[1]}): sum of EXPLAIN ANALYZE "
+            f"`Execution Time` over the statements the service issues; {len(sample)} orgs x {args.repetitions} runs, "
+            "after VACUUM (ANALYZE). The overhead row is what every indicator request also runs (membership, "
+            "ETag data version and `as_of`)."
+        ),
+        "",
+        *db_lines,
+        "",
     ]
     if fresh_stats:
-        summary += ["Same, right after the load (ANALYZE only, visibility map not yet set by VACUUM):", "",
-                    *db_table(fresh_stats), ""]
+        summary += [
+            "Same, right after the load (ANALYZE only, visibility map not yet set by VACUUM):",
+            "",
+            *db_table(fresh_stats),
+            "",
+        ]
     summary += [
-        (f"HTTP, uvicorn with {args.workers} workers, {len(tokens)} orgs' tokens rotated, no `If-None-Match`; "
-         "`mixed` rows ran at the same time, half the clients each:"), "",
-        *http_table(results), "",
+        (
+            f"HTTP, uvicorn with {args.workers} workers, {len(tokens)} orgs' tokens rotated, no `If-None-Match`; "
+            "`mixed` rows ran at the same time, half the clients each:"
+        ),
+        "",
+        *http_table(results),
+        "",
     ]
     if results["GET /health, 1 client"]["p50"] > 20:
-        summary += [("Note: /health itself takes ~40 ms per keep-alive request here: `uvicorn --workers N` leaves "
-                     "Nagle's algorithm on (Kludex/uvicorn#3149), so these latencies measure the delayed ACK, "
-                     "not the app. Compare with `--workers 1`."), ""]
+        summary += [
+            (
+                "Note: /health itself takes ~40 ms per keep-alive request here: `uvicorn --workers N` leaves "
+                "Nagle's algorithm on (Kludex/uvicorn#3149), so these latencies measure the delayed ACK, "
+                "not the app. Compare with `--workers 1`."
+            ),
+            "",
+        ]
     summary += [
-        (f"API server peak RSS (VmHWM): master {rss_mb[0]:.0f} MB; child processes "
-         f"{', '.join(f'{v:.0f} MB' for v in rss_mb[1:]) or 'none'}."),
+        (
+            f"API server peak RSS (VmHWM): master {rss_mb[0]:.0f} MB; child processes "
+            f"{', '.join(f'{v:.0f} MB' for v in rss_mb[1:]) or 'none'}."
+        ),
         f"Whole run: {time.perf_counter() - run_started:.0f} s.",
     ]
     print("\n" + "=" * 100 + "\n" + "\n".join(summary), flush=True)

@@ -20,15 +20,21 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from _common import rss_mb, start_server, stop_server
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, make_url, text
 
-from _common import rss_mb, start_server, stop_server
-
 ROOT = Path(__file__).resolve().parents[1]
-SERVER_ENV = {"APP_ENV": "development", "SCHEDULER_ENABLED": "false", "SEED_DEMO": "false",
-              "JWT_SECRET": secrets.token_urlsafe(48), "SECRETS_KEY": Fernet.generate_key().decode(),
-              "MAX_UPLOAD_MB": "1024", "MAX_UPLOAD_ROWS": "20000000", "DEV_LOGIN_ENABLED": "true"}
+SERVER_ENV = {
+    "APP_ENV": "development",
+    "SCHEDULER_ENABLED": "false",
+    "SEED_DEMO": "false",
+    "JWT_SECRET": secrets.token_urlsafe(48),
+    "SECRETS_KEY": Fernet.generate_key().decode(),
+    "MAX_UPLOAD_MB": "1024",
+    "MAX_UPLOAD_ROWS": "20000000",
+    "DEV_LOGIN_ENABLED": "true",
+}
 UFS = ["SP", "RJ", "MG", "BA", "RS", "PR", "PE", "CE", "DF", "GO", "SC", "AM", "PA", "ES"]
 CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
 
@@ -44,8 +50,10 @@ def write_csv(path: Path, rows: int, seed: int = 42) -> None:
             cents = rng.randint(100, 5_000_000)
             whole, frac = divmod(cents, 100)
             value = f"{whole:,}".replace(",", ".") + f",{frac:02d}"
-            out.write(f"{days[rng.randrange(730)]};{value};{rng.choice(UFS)};{rng.choice(CATEGORIES)};"
-                      f"{100000 + i};ação nº {i % 97}\r\n")
+            out.write(
+                f"{days[rng.randrange(730)]};{value};{rng.choice(UFS)};{rng.choice(CATEGORIES)};"
+                f"{100000 + i};ação nº {i % 97}\r\n"
+            )
 
 
 def ensure_database(url: str) -> None:
@@ -61,13 +69,40 @@ def psql_copy(url: str, csv_path: Path) -> float:
     """Baseline: psql \\copy of the same file into a plain table of text columns."""
     parsed = make_url(url)
     psql = shutil.which("psql") or "psql"
-    conn = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres",
-            "-d", parsed.database, "-v", "ON_ERROR_STOP=1", "-q"]
-    subprocess.run([psql, *conn, "-c", "DROP TABLE IF EXISTS bench_copy_baseline; CREATE TABLE bench_copy_baseline "
-                    "(data text, valor text, uf text, categoria text, pedido text, observacao text)"], check=True)
+    conn = [
+        "-h",
+        parsed.host or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        "-d",
+        parsed.database,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-q",
+    ]
+    subprocess.run(
+        [
+            psql,
+            *conn,
+            "-c",
+            "DROP TABLE IF EXISTS bench_copy_baseline; CREATE TABLE bench_copy_baseline "
+            "(data text, valor text, uf text, categoria text, pedido text, observacao text)",
+        ],
+        check=True,
+    )
     started = time.perf_counter()
-    subprocess.run([psql, *conn, "-c", f"\\copy bench_copy_baseline FROM '{csv_path}' WITH (FORMAT csv, "
-                    "DELIMITER ';', HEADER true, ENCODING 'WIN1252')"], check=True)
+    subprocess.run(
+        [
+            psql,
+            *conn,
+            "-c",
+            f"\\copy bench_copy_baseline FROM '{csv_path}' WITH (FORMAT csv, "
+            "DELIMITER ';', HEADER true, ENCODING 'WIN1252')",
+        ],
+        check=True,
+    )
     elapsed = time.perf_counter() - started
     subprocess.run([psql, *conn, "-c", "DROP TABLE bench_copy_baseline"], check=True)
     return elapsed
@@ -81,7 +116,6 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     from alembic import command
-
     from app.services.health import alembic_config
 
     ensure_database(args.database_url)
@@ -102,13 +136,18 @@ def main() -> None:
         try:
             base = server.base_url
             slug = f"bench-{secrets.token_hex(4)}"
-            token = httpx.post(f"{base}/auth/dev-login", json={"email": "bench@example.com", "org_slug": slug}
-                               ).json()["access_token"]
+            token = httpx.post(f"{base}/auth/dev-login", json={"email": "bench@example.com", "org_slug": slug}).json()[
+                "access_token"
+            ]
             baseline_rss = rss_mb(server.proc.pid, "VmHWM")
             started = time.perf_counter()
             with csv_path.open("rb") as fh:
-                response = httpx.post(f"{base}/ingest/csv", headers={"Authorization": f"Bearer {token}"},
-                                      files={"file": ("vendas.csv", fh, "text/csv")}, timeout=1800)
+                response = httpx.post(
+                    f"{base}/ingest/csv",
+                    headers={"Authorization": f"Bearer {token}"},
+                    files={"file": ("vendas.csv", fh, "text/csv")},
+                    timeout=1800,
+                )
             api_s = time.perf_counter() - started
             rss = rss_mb(server.proc.pid, "VmHWM")
         finally:
@@ -121,7 +160,10 @@ def main() -> None:
     print()
     print("| path | rows | seconds | rows/s |")
     print("|---|---:|---:|---:|")
-    print(f"| `psql \\copy` into a plain text table (baseline) | {args.rows:,} | {copy_s:.2f} | {args.rows / copy_s:,.0f} |")
+    print(
+        f"| `psql \\copy` into a plain text table (baseline) | {args.rows:,} | {copy_s:.2f} "
+        f"| {args.rows / copy_s:,.0f} |"
+    )
     print(f"| `POST /ingest/csv` (parse, stage, curate) | {args.rows:,} | {api_s:.2f} | {args.rows / api_s:,.0f} |")
     print()
     print(f"endpoint / \\copy time ratio: {ratio:.2f}x (target <= 3x)")

@@ -22,7 +22,7 @@ _CREATED_DB: str | None = None
 
 def _prepare_database(url: str) -> str:
     """For a server URL, create a private database for this run and return its URL."""
-    global _CREATED_DB
+    global _CREATED_DB  # noqa: PLW0603 the session hook drops what this run created
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return url
@@ -37,20 +37,22 @@ def _prepare_database(url: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-os.environ.update({
-    "APP_ENV": "test",
-    "DATABASE_URL": _prepare_database(_BASE_URL),
-    "JWT_SECRET": "test-secret-" + "x" * 40,
-    "SECRETS_KEY": Fernet.generate_key().decode(),
-    "SCHEDULER_ENABLED": "false",
-    "SEED_DEMO": "false",
-    "DEV_LOGIN_ENABLED": "true",
-    "ALLOW_PRIVATE_DATASOURCE_HOSTS": "true",
-})
+os.environ.update(
+    {
+        "APP_ENV": "test",
+        "DATABASE_URL": _prepare_database(_BASE_URL),
+        "JWT_SECRET": "test-secret-" + "x" * 40,
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+        "SCHEDULER_ENABLED": "false",
+        "SEED_DEMO": "false",
+        "DEV_LOGIN_ENABLED": "true",
+        "ALLOW_PRIVATE_DATASOURCE_HOSTS": "true",
+    }
+)
 
-from alembic import command  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
+from alembic import command  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_engine  # noqa: E402
 from app.models import Base  # noqa: E402

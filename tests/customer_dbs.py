@@ -18,8 +18,8 @@ MYSQL_ADMIN_URL = os.environ.get("CUSTOMER_MYSQL_URL", "mysql+pymysql://root@127
 
 @dataclass
 class CustomerDb:
-    url: str            # what a tenant would type (user:password@host/db)
-    engine: object      # an admin engine on that database, for the test's own setup
+    url: str  # what a tenant would type (user:password@host/db)
+    engine: object  # an admin engine on that database, for the test's own setup
 
     def execute(self, *statements: str, params=None) -> None:
         with self.engine.begin() as conn:
@@ -40,9 +40,13 @@ def customer_pg():
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-            conn.execute(text("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'painel_customer') "
-                              "THEN CREATE ROLE painel_customer LOGIN PASSWORD 'S3cr3t-Pg!pass'; END IF; END $$"))
-    except Exception as exc:  # noqa: BLE001
+            conn.execute(
+                text(
+                    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'painel_customer') "
+                    "THEN CREATE ROLE painel_customer LOGIN PASSWORD 'S3cr3t-Pg!pass'; END IF; END $$"
+                )
+            )
+    except Exception as exc:
         admin.dispose()
         _require("PostgreSQL", exc)
     db_url = make_url(PG_ADMIN_URL).set(database=name)
@@ -68,7 +72,7 @@ def customer_mysql():
             conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
             conn.execute(text(f"CREATE USER '{user}'@'%%' IDENTIFIED BY 'My-S3cret!pw'"))
             conn.execute(text(f"GRANT SELECT ON `{name}`.* TO '{user}'@'%%'"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.dispose()
         _require("MariaDB", exc)
     engine = create_engine(make_url(MYSQL_ADMIN_URL).set(database=name))

@@ -31,8 +31,14 @@ def sample_rows(n: int = 40, seed: int = 7) -> list[Row]:
     rows = []
     for _ in range(n):
         cents = rng.randint(-50_000, 2_500_000)
-        rows.append(Row(date(2024, 1, 1) + timedelta(days=rng.randint(0, 500)), Decimal(cents) / 100,
-                        rng.choice(UFS), rng.choice(CATS)))
+        rows.append(
+            Row(
+                date(2024, 1, 1) + timedelta(days=rng.randint(0, 500)),
+                Decimal(cents) / 100,
+                rng.choice(UFS),
+                rng.choice(CATS),
+            )
+        )
     return rows
 
 
@@ -45,12 +51,23 @@ def fmt_value(value: Decimal, style: str) -> str:
 
 
 def fmt_date(day: date, style: str) -> str:
-    return {"dmy": f"{day:%d/%m/%Y}", "dmy2": f"{day:%d/%m/%y}", "iso": day.isoformat(),
-            "isodt": f"{day.isoformat()}T10:30:00"}[style]
+    return {
+        "dmy": f"{day:%d/%m/%Y}",
+        "dmy2": f"{day:%d/%m/%y}",
+        "iso": day.isoformat(),
+        "isodt": f"{day.isoformat()}T10:30:00",
+    }[style]
 
 
-def make_csv(rows: list[Row], *, delimiter=";", decimal="comma", dates="dmy", encoding="cp1252",
-             header=("Data", "Valor", "UF", "Categoria", "Observação")) -> bytes:
+def make_csv(
+    rows: list[Row],
+    *,
+    delimiter=";",
+    decimal="comma",
+    dates="dmy",
+    encoding="cp1252",
+    header=("Data", "Valor", "UF", "Categoria", "Observação"),
+) -> bytes:
     out = io.StringIO()
     out.write(delimiter.join(header) + "\r\n")
     for i, r in enumerate(rows):
@@ -61,8 +78,13 @@ def make_csv(rows: list[Row], *, delimiter=";", decimal="comma", dates="dmy", en
     return out.getvalue().encode(encoding)
 
 
-def make_xlsx(rows: list[Row], *, title: str | None = "Relatório de Vendas", sheet: str = "Plan1",
-              extra_sheets: tuple[str, ...] = ()) -> bytes:
+def make_xlsx(
+    rows: list[Row],
+    *,
+    title: str | None = "Relatório de Vendas",
+    sheet: str = "Plan1",
+    extra_sheets: tuple[str, ...] = (),
+) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheet
@@ -81,8 +103,11 @@ def make_xlsx(rows: list[Row], *, title: str | None = "Relatório de Vendas", sh
 
 def upload(client, headers, content: bytes, kind="csv", filename=None, **form):
     filename = filename or f"vendas.{kind}"
-    data = {k: (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
-            for k, v in form.items() if v is not None}
+    data = {
+        k: (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
+        for k, v in form.items()
+        if v is not None
+    }
     return client.post(f"/ingest/{kind}", headers=headers, files={"file": (filename, content)}, data=data)
 
 
@@ -97,5 +122,7 @@ def curated_totals(org_id: int, source_id: int | None = None) -> tuple[Decimal, 
 
 def stored_counts(org_id: int) -> dict[str, int]:
     with session_scope() as s:
-        return {m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.organization_id == org_id))
-                for m in (DataSource, IngestionBatch, StagingRow, RejectedRow, Fact)}
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.organization_id == org_id))
+            for m in (DataSource, IngestionBatch, StagingRow, RejectedRow, Fact)
+        }

@@ -13,9 +13,9 @@ TOKEN = "test-access-token"
 
 class SheetsState:
     def __init__(self) -> None:
-        self.sheets: dict[str, dict[str, list[list]]] = {}   # spreadsheet id -> sheet title -> values
+        self.sheets: dict[str, dict[str, list[list]]] = {}  # spreadsheet id -> sheet title -> values
         self.forbidden: set[str] = set()
-        self.rate_limited: dict[str, int] = {}                # id -> how many 429s before answering
+        self.rate_limited: dict[str, int] = {}  # id -> how many 429s before answering
         self.requests: list[str] = []
         self.token_requests = 0
 
@@ -63,19 +63,30 @@ def _handler(state: SheetsState):
             if book is None:
                 return self._error(404, "NOT_FOUND", "Requested entity was not found.")
             if len(parts) == 4:
-                return self._send(200, {"spreadsheetId": sheet_id, "properties": {"title": "Vendas",
-                                        "locale": "pt_BR", "timeZone": "America/Sao_Paulo"},
-                                        "sheets": [{"properties": {"sheetId": i, "title": title, "index": i,
-                                                                   "gridProperties": {"rowCount": 1000,
-                                                                                      "columnCount": 26}}}
-                                                   for i, title in enumerate(book)]})
+                return self._send(
+                    200,
+                    {
+                        "spreadsheetId": sheet_id,
+                        "properties": {"title": "Vendas", "locale": "pt_BR", "timeZone": "America/Sao_Paulo"},
+                        "sheets": [
+                            {
+                                "properties": {
+                                    "sheetId": i,
+                                    "title": title,
+                                    "index": i,
+                                    "gridProperties": {"rowCount": 1000, "columnCount": 26},
+                                }
+                            }
+                            for i, title in enumerate(book)
+                        ],
+                    },
+                )
             range_name = unquote(parts[5])
             title = range_name.split("!")[0].strip("'")
             if title not in book:
                 return self._error(400, "INVALID_ARGUMENT", f"Unable to parse range: {range_name}")
             values = book[title]
-            return self._send(200, {"range": f"{title}!A1:Z{len(values)}", "majorDimension": "ROWS",
-                                    "values": values})
+            return self._send(200, {"range": f"{title}!A1:Z{len(values)}", "majorDimension": "ROWS", "values": values})
 
     return Handler
 
@@ -95,7 +106,7 @@ class SheetsServer:
     def token_uri(self) -> str:
         return f"http://127.0.0.1:{self.port}/token"
 
-    def __enter__(self) -> "SheetsServer":
+    def __enter__(self) -> SheetsServer:
         self._thread.start()
         return self
 

@@ -18,8 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def _start_production(tmp_path, **env) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k not in {"JWT_SECRET", "SECRETS_KEY", "DEV_LOGIN_ENABLED"}}
     full.update({"APP_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, **env)
-    return subprocess.run([sys.executable, "-c", "import app.main"], cwd=tmp_path, env=full | {"PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import app.main"],
+        cwd=tmp_path,
+        env=full | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("secret", [None, "secret", "changeme", EXAMPLE_JWT_SECRET, "short-but-random-31-bytes-long!"])
@@ -39,9 +46,16 @@ def test_production_refuses_missing_secrets_key(tmp_path):
 
 
 def test_production_starts_with_strong_settings_and_dev_login_off(tmp_path):
-    settings = validate_settings(Settings(_env_file=None, APP_ENV="production", JWT_SECRET="k" * 48,
-                                          SECRETS_KEY=Fernet.generate_key().decode(),
-                                          DEV_LOGIN_ENABLED=None, ALLOW_PRIVATE_DATASOURCE_HOSTS=None))
+    settings = validate_settings(
+        Settings(
+            _env_file=None,
+            APP_ENV="production",
+            JWT_SECRET="k" * 48,
+            SECRETS_KEY=Fernet.generate_key().decode(),
+            DEV_LOGIN_ENABLED=None,
+            ALLOW_PRIVATE_DATASOURCE_HOSTS=None,
+        )
+    )
     assert settings.dev_login_enabled is False
     assert settings.allow_private_datasource_hosts is False
     proc = _start_production(tmp_path, JWT_SECRET="k" * 48, SECRETS_KEY=Fernet.generate_key().decode())
@@ -49,7 +63,7 @@ def test_production_starts_with_strong_settings_and_dev_login_off(tmp_path):
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
-    import app.core.config as config
+    from app.core import config
 
     monkeypatch.setattr(config, "VAR_DIR", tmp_path)
     monkeypatch.setattr(config, "DEV_SECRETS_FILE", tmp_path / "dev-secrets.json")
@@ -62,4 +76,6 @@ def test_development_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
 
 def test_cors_origins_accepts_comma_list():
     assert Settings(_env_file=None, CORS_ORIGINS="https://a.example, https://b.example").CORS_ORIGINS == [
-        "https://a.example", "https://b.example"]
+        "https://a.example",
+        "https://b.example",
+    ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from alembic import command
 from app.core.db import get_engine
 from app.models import Base
 from app.services.health import alembic_config, head_revisions

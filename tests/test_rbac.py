@@ -68,7 +68,8 @@ ROUTE_ROLES = {
 
 def _app_routes(app):
     return {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods} - {
-        (m, p) for m, p in [("HEAD", "/health")]}
+        (m, p) for m, p in [("HEAD", "/health")]
+    }
 
 
 def test_table_covers_every_route(app):
@@ -76,11 +77,14 @@ def test_table_covers_every_route(app):
     assert not missing, f"routes without an RBAC entry: {sorted(missing)}"
 
 
-CASES = [(method, path, minimum, role.value) for (method, path), minimum in sorted(ROUTE_ROLES.items())
-         for role in ROLE_ORDER]
+CASES = [
+    (method, path, minimum, role.value)
+    for (method, path), minimum in sorted(ROUTE_ROLES.items())
+    for role in ROLE_ORDER
+]
 
 
-@pytest.mark.parametrize("method, path, minimum, role", CASES)
+@pytest.mark.parametrize(("method", "path", "minimum", "role"), CASES)
 def test_role_gate(client, org_a, method, path, minimum, role):
     url = re.sub(r"\{[a-z_]+\}", "999999", path)
     # An empty JSON body: permission is checked before the body is validated or the id is looked up.

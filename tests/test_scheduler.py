@@ -16,8 +16,8 @@ from app.cron.scheduler import tick
 from app.models import DataSource, Fact, JobRun, RunStatus
 from app.models.base import utcnow
 from tests.conftest import is_postgres
-from tests.scheduler_worker import tick_at
 from tests.routers.test_datasources import create_table, make_source, monthly, valor_mes, vendas_rows
+from tests.scheduler_worker import tick_at
 
 
 def runs_of(source_id: int) -> list[JobRun]:
@@ -31,7 +31,9 @@ def test_recurring_source_runs_on_tick_once_per_interval(client, org_a, customer
     source = make_source(client, org_a, customer_pg.url, is_recurring=True, interval_minutes=30)
     assert tick()["ran"] == 1
     runs = runs_of(source["id"])
-    assert [(r.trigger.value, r.status.value, r.rows_loaded, r.attempt) for r in runs] == [("schedule", "success", 120, 1)]
+    assert [(r.trigger.value, r.status.value, r.rows_loaded, r.attempt) for r in runs] == [
+        ("schedule", "success", 120, 1)
+    ]
     assert valor_mes(client, org_a) == monthly(rows)
     assert tick() == {"due": 0, "ran": 0, "reaped": 0}
     # Once its interval has passed it is due again.
@@ -44,11 +46,12 @@ def test_recurring_source_runs_on_tick_once_per_interval(client, org_a, customer
 
 def test_unreachable_source_fails_clearly_and_the_next_still_runs(client, org_a, customer_pg):
     create_table(customer_pg, vendas_rows(10))
-    dead = make_source(client, org_a, "postgresql+psycopg2://u:secret-pw@127.0.0.1:1/nothing", name="dead",
-                       is_recurring=True)
+    dead = make_source(
+        client, org_a, "postgresql+psycopg2://u:secret-pw@127.0.0.1:1/nothing", name="dead", is_recurring=True
+    )
     alive = make_source(client, org_a, customer_pg.url, name="alive", is_recurring=True)
     assert tick()["due"] == 2
-    failed, = runs_of(dead["id"])
+    (failed,) = runs_of(dead["id"])
     assert failed.status is RunStatus.FAILED and failed.error == "Could not connect to 127.0.0.1:1"
     assert runs_of(alive["id"])[0].status is RunStatus.SUCCESS
 
@@ -71,23 +74,38 @@ def test_failed_runs_retry_with_backoff_up_to_the_limit(client, org_a, monkeypat
 def test_abandoned_running_runs_are_reaped(client, org_a):
     source = make_source(client, org_a, "postgresql+psycopg2://u:p@127.0.0.1:1/x")
     with session_scope() as s:
-        s.add(JobRun(organization_id=org_a.id, data_source_id=source["id"], trigger="schedule", status="running",
-                     started_at=utcnow() - timedelta(hours=3), worker="dead-host:123"))
+        s.add(
+            JobRun(
+                organization_id=org_a.id,
+                data_source_id=source["id"],
+                trigger="schedule",
+                status="running",
+                started_at=utcnow() - timedelta(hours=3),
+                worker="dead-host:123",
+            )
+        )
     assert tick()["reaped"] == 1
-    run, = runs_of(source["id"])
+    (run,) = runs_of(source["id"])
     assert run.status is RunStatus.FAILED and "dead-host:123" in run.error
 
 
 def test_run_past_its_timeout_fails(client, org_a, customer_pg, monkeypatch):
-    customer_pg.execute("CREATE TABLE t AS SELECT g AS id, DATE '2024-01-01' + (g % 300) AS data, g::numeric AS valor "
-                        "FROM generate_series(1, 3000) g")
+    customer_pg.execute(
+        "CREATE TABLE t AS SELECT g AS id, DATE '2024-01-01' + (g % 300) AS data, g::numeric AS valor "
+        "FROM generate_series(1, 3000) g"
+    )
     monkeypatch.setattr(get_settings(), "JOB_TIMEOUT_SECONDS", 1)
-    slow = make_source(client, org_a, customer_pg.url, is_recurring=True,
-                       query="SELECT a.data, a.valor + b.valor + c.valor AS valor FROM t a, t b, t c "
-                             "ORDER BY a.valor * b.valor * c.valor")
+    slow = make_source(
+        client,
+        org_a,
+        customer_pg.url,
+        is_recurring=True,
+        query="SELECT a.data, a.valor + b.valor + c.valor AS valor FROM t a, t b, t c "
+        "ORDER BY a.valor * b.valor * c.valor",
+    )
     started = time.monotonic()
     tick()
-    run, = runs_of(slow["id"])
+    (run,) = runs_of(slow["id"])
     assert run.status is RunStatus.FAILED and ("limit" in run.error or "timed out" in run.error), run.error
     assert time.monotonic() - started < 30
 
@@ -114,9 +132,15 @@ def test_scheduler_in_lifespan_runs_without_any_request(org_a, customer_pg, monk
     create_table(customer_pg, rows)
     with session_scope() as s:
         source = datasource_service.create(
-            s, Tenant(org_a.id, org_a.users["Owner"], "Owner"),
-            {"name": "erp", "type": "sql", "is_recurring": True,
-             "config": {"sqlalchemy_url": customer_pg.url, "query": "SELECT data, valor FROM vendas"}})
+            s,
+            Tenant(org_a.id, org_a.users["Owner"], "Owner"),
+            {
+                "name": "erp",
+                "type": "sql",
+                "is_recurring": True,
+                "config": {"sqlalchemy_url": customer_pg.url, "query": "SELECT data, valor FROM vendas"},
+            },
+        )
         source_id = source.id
     monkeypatch.setattr(get_settings(), "SCHEDULER_ENABLED", True)
     monkeypatch.setattr(get_settings(), "SCHEDULER_TICK_SECONDS", 1)
@@ -125,7 +149,8 @@ def test_scheduler_in_lifespan_runs_without_any_request(org_a, customer_pg, monk
         while time.monotonic() < deadline and not any(r.status is RunStatus.SUCCESS for r in runs_of(source_id)):
             time.sleep(0.2)
     assert [(r.trigger.value, r.status.value, r.rows_loaded) for r in runs_of(source_id)][:1] == [
-        ("schedule", "success", 30)]
+        ("schedule", "success", 30)
+    ]
 
 
 def test_several_schedulers_run_each_due_source_exactly_once(client, org_a, customer_pg):

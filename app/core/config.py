@@ -16,7 +16,7 @@ VAR_DIR = PROJECT_ROOT / "var"
 DEV_SECRETS_FILE = VAR_DIR / "dev-secrets.json"
 
 # Secrets that must never protect a production deployment.
-EXAMPLE_JWT_SECRET = "change-me-to-a-random-string-of-at-least-32-bytes"
+EXAMPLE_JWT_SECRET = "change-me-to-a-random-string-of-at-least-32-bytes"  # noqa: S105 refused, not used
 KNOWN_WEAK_SECRETS = {EXAMPLE_JWT_SECRET, "secret", "changeme", "change-me", "password", ""}
 MIN_SECRET_BYTES = 32
 
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     ALLOW_PRIVATE_DATASOURCE_HOSTS: bool | None = None
     SEED_DEMO: bool = True
     SHEETS_API_BASE_URL: str = "https://sheets.googleapis.com/v4/spreadsheets"
-    GOOGLE_TOKEN_URI: str = "https://oauth2.googleapis.com/token"
+    GOOGLE_TOKEN_URI: str = "https://oauth2.googleapis.com/token"  # noqa: S105 a URL, not a secret
     GOOGLE_DEV_CREDENTIALS_DIR: str = "."
     SHEETS_MAX_RETRIES: int = Field(default=4, ge=0, le=10)
     SHEETS_RETRY_BASE_SECONDS: float = Field(default=1.0, ge=0)

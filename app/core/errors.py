@@ -23,8 +23,14 @@ class AppError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code:
@@ -77,16 +83,38 @@ class ServiceUnavailable(AppError):
     status_code, code, title = 503, "service_unavailable", "Service unavailable"
 
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-               415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
 
 
-def problem(status: int, title: str, detail: str, code: str, instance: str | None = None,
-            extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """Build one application/problem+json response."""
-    body: dict[str, Any] = {"type": f"https://painel.dev/problems/{code.replace('_', '-')}", "title": title,
-                            "status": status, "detail": detail, "code": code}
+    body: dict[str, Any] = {
+        "type": f"https://painel.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if instance:
         body["instance"] = instance
     if extra:
@@ -131,14 +159,25 @@ def install_error_handlers(app: FastAPI) -> None:
     def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        return problem(exc.status_code, code.replace("_", " ").capitalize(), detail, code, request.url.path,
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            code.replace("_", " ").capitalize(),
+            detail,
+            code,
+            request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
 
     def _value_error(request: Request, exc: Exception) -> JSONResponse:
         if _is_nul_text(exc):
             # Postgres text cannot hold NUL; the driver refuses it before anything is written.
-            return problem(422, "Invalid request", "Text values must not contain NUL (0x00) characters.",
-                           "nul_character", request.url.path)
+            return problem(
+                422,
+                "Invalid request",
+                "Text values must not contain NUL (0x00) characters.",
+                "nul_character",
+                request.url.path,
+            )
         return _unexpected(request, exc)
 
     app.add_exception_handler(ValueError, _value_error)
@@ -147,5 +186,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error", "An unexpected error occurred.", "internal_error",
-                       request.url.path)
+        return problem(
+            500, "Internal server error", "An unexpected error occurred.", "internal_error", request.url.path
+        )

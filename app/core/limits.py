@@ -49,12 +49,27 @@ class BodySizeLimit:
 
     async def _reject(self, scope, send) -> None:
         limit_mb = (self.max_bytes - MULTIPART_SLACK_BYTES) // 2**20
-        body = json.dumps({"type": "https://painel.dev/problems/payload-too-large", "title": "Payload too large",
-                           "status": 413, "code": "payload_too_large", "instance": scope.get("path"),
-                           "detail": f"The request body exceeds the {limit_mb} MB limit (MAX_UPLOAD_MB)."}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = json.dumps(
+            {
+                "type": "https://painel.dev/problems/payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "code": "payload_too_large",
+                "instance": scope.get("path"),
+                "detail": f"The request body exceeds the {limit_mb} MB limit (MAX_UPLOAD_MB).",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -30,8 +30,12 @@ def create_access_token(user_id: int, org_id: int) -> str:
     """A signed token for one user acting in one organization."""
     settings = get_settings()
     now = datetime.now(UTC)
-    payload = {"sub": str(user_id), "org": org_id, "iat": now,
-               "exp": now + timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)}
+    payload = {
+        "sub": str(user_id),
+        "org": org_id,
+        "iat": now,
+        "exp": now + timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES),
+    }
     return jwt.encode(payload, settings.JWT_SECRET, algorithm=settings.JWT_ALGORITHM)
 
 
@@ -39,8 +43,9 @@ def decode_access_token(token: str) -> TokenClaims:
     """Verify signature, the one allowed algorithm, expiry and required claims."""
     settings = get_settings()
     try:
-        payload = jwt.decode(token, settings.JWT_SECRET, algorithms=[settings.JWT_ALGORITHM],
-                             options={"require": REQUIRED_CLAIMS})
+        payload = jwt.decode(
+            token, settings.JWT_SECRET, algorithms=[settings.JWT_ALGORITHM], options={"require": REQUIRED_CLAIMS}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("Token has expired") from exc
     except jwt.MissingRequiredClaimError as exc:

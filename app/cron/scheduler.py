@@ -26,8 +26,9 @@ def tick() -> dict[str, int]:
         due = schedule_service.due_sources(session)
     ran = 0
     if due:
-        with ThreadPoolExecutor(max_workers=get_settings().SCHEDULER_MAX_PARALLEL,
-                                thread_name_prefix="painel-run") as pool:
+        with ThreadPoolExecutor(
+            max_workers=get_settings().SCHEDULER_MAX_PARALLEL, thread_name_prefix="painel-run"
+        ) as pool:
             for result in pool.map(_run_safely, due):
                 ran += result is not None
     if due or reaped:
@@ -47,12 +48,18 @@ def configure(scheduler: BaseScheduler) -> BaseScheduler:
     """Add the tick job with deliberate misfire behaviour."""
     seconds = get_settings().SCHEDULER_TICK_SECONDS
     scheduler.add_job(
-        tick, "interval", seconds=seconds, id=TICK_JOB_ID, replace_existing=True,
+        tick,
+        "interval",
+        seconds=seconds,
+        id=TICK_JOB_ID,
+        replace_existing=True,
         # coalesce: ticks missed while the process was busy or asleep collapse into one (each tick runs
         # everything due anyway); max_instances=1: a long tick is never overlapped by the next one in this
         # process (other processes are kept apart by the per-source locks); misfire_grace_time: a tick up to
         # one interval late still runs rather than being dropped.
-        coalesce=True, max_instances=1, misfire_grace_time=seconds,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=seconds,
     )
     return scheduler
 

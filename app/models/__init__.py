@@ -2,8 +2,7 @@
 
 from app.models.base import Base
 from app.models.dashboard import CustomIndicator, Dashboard, Widget
-from app.models.ingest import (BatchStatus, DataSource, Fact, IngestionBatch, RejectedRow, SourceType,
-                               StagingRow)
+from app.models.ingest import BatchStatus, DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
 from app.models.jobs import GoogleCredential, JobRun, RunStatus, RunTrigger
 from app.models.organization import ROLE_ORDER, Membership, Organization, Role, User
 

@@ -47,8 +47,15 @@ class UTCDateTime(TypeDecorator):
 
 def str_enum(cls: type[enum.Enum], name: str, length: int = 32) -> Enum:
     """A str-valued enum stored as VARCHAR with a CHECK constraint (portable, easy to extend in a migration)."""
-    return Enum(cls, name=name, native_enum=False, length=length, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class Base(DeclarativeBase):
@@ -64,7 +71,7 @@ class OrgScoped:
     """A tenant table: every row belongs to one organization (indexes lead with organization_id)."""
 
     @declared_attr
-    def organization_id(cls) -> Mapped[int]:
+    def organization_id(cls) -> Mapped[int]:  # noqa: N805 declared_attr runs on the class
         return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
 
 

@@ -45,7 +45,8 @@ class Widget(OrgScoped, Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     indicator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     custom_indicator_id: Mapped[int | None] = mapped_column(
-        ForeignKey("custom_indicators.id", ondelete="RESTRICT"), nullable=True)
+        ForeignKey("custom_indicators.id", ondelete="RESTRICT"), nullable=True
+    )
     params: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False, default=dict)
     position: Mapped[dict[str, int]] = mapped_column(JSONDoc, nullable=False, default=dict)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -10,8 +10,18 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import (BigIntPK, Base, BulkOrgScoped, ExactDecimal, JSONDoc, OrgScoped, TimestampMixin,
-                             UTCDateTime, str_enum, utcnow)
+from app.models.base import (
+    Base,
+    BigIntPK,
+    BulkOrgScoped,
+    ExactDecimal,
+    JSONDoc,
+    OrgScoped,
+    TimestampMixin,
+    UTCDateTime,
+    str_enum,
+    utcnow,
+)
 
 
 class SourceType(str, enum.Enum):
@@ -22,10 +32,9 @@ class SourceType(str, enum.Enum):
 
 
 class BatchStatus(str, enum.Enum):
-    LOADED = "loaded"            # the source's current data
-    SUPERSEDED = "superseded"    # replaced by a later full refresh
+    LOADED = "loaded"  # the source's current data
+    SUPERSEDED = "superseded"  # replaced by a later full refresh
     FAILED = "failed"
-
 
 
 class DataSource(OrgScoped, TimestampMixin, Base):
@@ -101,8 +110,12 @@ class Fact(BulkOrgScoped, Base):
     __tablename__ = "facts"
     __table_args__ = (
         # Covering index: one org's date range is an index-only scan for every ready-made indicator.
-        Index("ix_facts_org_date", "organization_id", "date",
-              postgresql_include=["value", "uf", "category", "data_source_id"]),
+        Index(
+            "ix_facts_org_date",
+            "organization_id",
+            "date",
+            postgresql_include=["value", "uf", "category", "data_source_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -23,7 +23,6 @@ class RunStatus(str, enum.Enum):
     SKIPPED = "skipped"
 
 
-
 class JobRun(OrgScoped, Base):
     __tablename__ = "job_runs"
     __table_args__ = (
@@ -39,8 +38,7 @@ class JobRun(OrgScoped, Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rows_loaded: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="SET NULL"),
-                                                 nullable=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingestion_batches.id", ondelete="SET NULL"), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     worker: Mapped[str | None] = mapped_column(String(120), nullable=True)

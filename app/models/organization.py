@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint

@@ -20,8 +20,12 @@ def dev_login(body: DevLoginIn, session: SessionDep) -> TokenOut:
 
 
 @router.post("/token", response_model=TokenOut)
-def token(session: SessionDep, username: Annotated[str, Form(description="Email")],
-          password: Annotated[str, Form()], org_slug: Annotated[str | None, Form()] = None) -> TokenOut:
+def token(
+    session: SessionDep,
+    username: Annotated[str, Form(description="Email")],
+    password: Annotated[str, Form()],
+    org_slug: Annotated[str | None, Form()] = None,
+) -> TokenOut:
     """OAuth2 password flow (Swagger UI's Authorize button): username is the email."""
     return TokenOut(access_token=auth_service.password_login(session, username, password, org_slug))
 

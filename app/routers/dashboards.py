@@ -17,8 +17,9 @@ router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 
 
 @router.get("", response_model=Page[DashboardSummary])
-def list_dashboards(tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                    offset: Offset = 0):
+def list_dashboards(
+    tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Offset = 0
+):
     items, total = dashboard_service.list_dashboards(session, tenant, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -61,10 +62,16 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
 
 
 @router.get("/{dashboard_id}/data")
-def dashboard_data(dashboard_id: Id, request: Request, tenant: ViewerTenant, session: SessionDep,
-                   start: Annotated[date | None, Query(alias="from")] = None,
-                   end: Annotated[date | None, Query(alias="to")] = None):
+def dashboard_data(
+    dashboard_id: Id,
+    request: Request,
+    tenant: ViewerTenant,
+    session: SessionDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+):
     """Every widget's data in one call (default range: the last 12 months of data)."""
     tag = dashboard_service.data_etag(session, tenant, dashboard_id, start, end)
-    return conditional_json(request, tag,
-                            lambda: dashboard_service.dashboard_data(session, tenant, dashboard_id, start, end))
+    return conditional_json(
+        request, tag, lambda: dashboard_service.dashboard_data(session, tenant, dashboard_id, start, end)
+    )

@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.routers.deps import AdminTenant, EditorTenant, Id, SessionDep, ViewerTenant
-from app.schemas.datasources import (ConnectionTestIn, ConnectionTestOut, DataSourceCreate, DataSourceRead,
-                                     DataSourceUpdate, GoogleCredentialIn, GoogleCredentialOut, JobRunRead)
-from app.services import connections
+from app.schemas.datasources import (
+    ConnectionTestIn,
+    ConnectionTestOut,
+    DataSourceCreate,
+    DataSourceRead,
+    DataSourceUpdate,
+    GoogleCredentialIn,
+    GoogleCredentialOut,
+    JobRunRead,
+)
+from app.services import connections, rate_limits
 from app.services import datasources as datasource_service
-from app.services import rate_limits
 from app.services import runs as run_service
 from app.services import sheets as sheets_service
 
@@ -48,7 +55,8 @@ def get_source(source_id: Id, tenant: ViewerTenant, session: SessionDep):
 @router.patch("/{source_id}", response_model=DataSourceRead)
 def update_source(source_id: Id, body: DataSourceUpdate, tenant: AdminTenant, session: SessionDep):
     return datasource_service.to_read(
-        datasource_service.update(session, tenant, source_id, body.model_dump(exclude_unset=True)))
+        datasource_service.update(session, tenant, source_id, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -12,8 +12,8 @@ from app.core.db import bind_org, get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
 from app.models import Role
-from app.services import auth as auth_service
 from app.schemas.common import MAX_ID
+from app.services import auth as auth_service
 from app.services.tenancy import Tenant
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -48,8 +48,10 @@ def require_role(minimum: Role | str):
 
     def _check(tenant: CurrentTenant) -> Tenant:
         if not tenant.at_least(needed):
-            raise Forbidden(f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",
-                            code="insufficient_role")
+            raise Forbidden(
+                f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",
+                code="insufficient_role",
+            )
         return tenant
 
     return _check

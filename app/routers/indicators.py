@@ -48,8 +48,9 @@ def _serve(key: str, request: Request, tenant, session, q: IndicatorQuery, optio
     rng = make_range(q.start, q.end)
     filters = Filters(q.data_source_id, q.category, q.uf)
     tag, as_of = freshness.data_etag(session, tenant, "indicator", key, q.model_dump(mode="json"), options or {})
-    return conditional_json(request, tag, lambda: indicator_service.compute(session, tenant, key, rng, filters,
-                                                                            options, as_of=as_of))
+    return conditional_json(
+        request, tag, lambda: indicator_service.compute(session, tenant, key, rng, filters, options, as_of=as_of)
+    )
 
 
 @router.get("/valor-mes-a-mes")
@@ -71,8 +72,13 @@ def kpis(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDe
 
 
 @router.get("/top-categorias")
-def top_categorias(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDep,
-                   limit: Annotated[int, Query(ge=1, le=100)] = 10):
+def top_categorias(
+    request: Request,
+    tenant: ViewerTenant,
+    session: SessionDep,
+    q: QueryDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+):
     """The top categories by value with their share."""
     return _serve("top-categorias", request, tenant, session, q, {"limit": limit})
 

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from app.routers.caching import conditional_json
 from app.routers.deps import AdminTenant, Id, SessionDep, ViewerTenant
-from app.schemas.dashboards import (CustomIndicatorCreate, CustomIndicatorRead, CustomIndicatorUpdate,
-                                    CustomRunResult)
+from app.schemas.dashboards import CustomIndicatorCreate, CustomIndicatorRead, CustomIndicatorUpdate, CustomRunResult
 from app.services import freshness
 from app.services.indicators import custom as custom_service
 

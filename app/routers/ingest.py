@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from app.routers.deps import MAX_ID, EditorTenant, Id, Offset, OptionalId, SessionDep, ViewerTenant
 from app.schemas.common import Page
-from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
 from app.schemas.datasources import SheetsIngestIn
+from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
 from app.services import runs as run_service
 from app.services.ingest import batches as batch_service
 from app.services.ingest import uploads as upload_service
@@ -23,28 +23,56 @@ MAPPING_HELP = 'JSON: canonical field -> column header, e.g. {"date": "Data", "v
 
 def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, mapping, sheet, dry_run):
     report, created = upload_service.ingest_upload(
-        session, tenant, kind, file.file, file.filename or f"upload.{kind}", data_source_id=data_source_id,
-        name=name, mapping=mapping, sheet=sheet, dry_run=dry_run)
+        session,
+        tenant,
+        kind,
+        file.file,
+        file.filename or f"upload.{kind}",
+        data_source_id=data_source_id,
+        name=name,
+        mapping=mapping,
+        sheet=sheet,
+        dry_run=dry_run,
+    )
     body = IngestReport.model_validate(report).model_dump(mode="json")
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@router.post("/csv", response_model=IngestReport, status_code=201,
-             responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
-def upload_csv(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
-               data_source_id: SourceIdForm = None, name: Annotated[str | None, Form()] = None,
-               mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
-               dry_run: Annotated[bool, Form()] = False):
+@router.post(
+    "/csv",
+    response_model=IngestReport,
+    status_code=201,
+    responses={200: {"description": "The same file was already in this source", "model": IngestReport}},
+)
+def upload_csv(
+    tenant: EditorTenant,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    data_source_id: SourceIdForm = None,
+    name: Annotated[str | None, Form()] = None,
+    mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
+    dry_run: Annotated[bool, Form()] = False,
+):
     """Upload a CSV (any of UTF-8/cp1252, `,` `;` tab `|`, decimal comma or point) into a source."""
     return _upload("csv", tenant, session, file, data_source_id, name, mapping, None, dry_run)
 
 
-@router.post("/xlsx", response_model=IngestReport, status_code=201,
-             responses={200: {"description": "The same file was already in this source", "model": IngestReport}})
-def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[UploadFile, File()],
-                data_source_id: SourceIdForm = None, name: Annotated[str | None, Form()] = None,
-                mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
-                sheet: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False):
+@router.post(
+    "/xlsx",
+    response_model=IngestReport,
+    status_code=201,
+    responses={200: {"description": "The same file was already in this source", "model": IngestReport}},
+)
+def upload_xlsx(
+    tenant: EditorTenant,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    data_source_id: SourceIdForm = None,
+    name: Annotated[str | None, Form()] = None,
+    mapping: Annotated[str | None, Form(description=MAPPING_HELP)] = None,
+    sheet: Annotated[str | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+):
     """Upload an Excel workbook (first sheet, or `sheet`) into a source."""
     return _upload("xlsx", tenant, session, file, data_source_id, name, mapping, sheet, dry_run)
 
@@ -52,15 +80,28 @@ def upload_xlsx(tenant: EditorTenant, session: SessionDep, file: Annotated[Uploa
 @router.post("/sheets", response_model=IngestReport, status_code=201)
 def ingest_sheets(body: SheetsIngestIn, tenant: EditorTenant, session: SessionDep):
     """Read a Google Sheets range (first row = header) into a google_sheets source."""
-    return run_service.ingest_sheet(session, tenant, body.spreadsheet_id, body.range,
-                                    data_source_id=body.data_source_id, name=body.name, mapping=body.mapping)
+    return run_service.ingest_sheet(
+        session,
+        tenant,
+        body.spreadsheet_id,
+        body.range,
+        data_source_id=body.data_source_id,
+        name=body.name,
+        mapping=body.mapping,
+    )
 
 
 @router.get("/batches", response_model=Page[BatchRead])
-def list_batches(tenant: ViewerTenant, session: SessionDep, data_source_id: OptionalId = None,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0):
-    items, total = batch_service.list_batches(session, tenant, data_source_id=data_source_id, limit=limit,
-                                              offset=offset)
+def list_batches(
+    tenant: ViewerTenant,
+    session: SessionDep,
+    data_source_id: OptionalId = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+):
+    items, total = batch_service.list_batches(
+        session, tenant, data_source_id=data_source_id, limit=limit, offset=offset
+    )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -70,15 +111,21 @@ def get_batch(batch_id: Id, tenant: ViewerTenant, session: SessionDep):
 
 
 @router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead])
-def batch_errors(batch_id: Id, tenant: ViewerTenant, session: SessionDep,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0):
+def batch_errors(
+    batch_id: Id,
+    tenant: ViewerTenant,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+):
     """Every rejected row of the batch (line, column, value, reason), paginated."""
     items, total = batch_service.list_errors(session, tenant, batch_id, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/batches/{batch_id}/preview", response_model=BatchPreview)
-def batch_preview(batch_id: Id, tenant: ViewerTenant, session: SessionDep,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 20):
+def batch_preview(
+    batch_id: Id, tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+):
     """The first rows of the batch as staged (raw) and as curated."""
     return batch_service.preview(session, tenant, batch_id, limit)

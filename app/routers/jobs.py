@@ -17,12 +17,19 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 @router.get("/runs", response_model=Page[JobRunRead])
-def list_runs(tenant: ViewerTenant, session: SessionDep, data_source_id: OptionalId = None,
-              status: RunStatus | None = None, since: datetime | None = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0):
+def list_runs(
+    tenant: ViewerTenant,
+    session: SessionDep,
+    data_source_id: OptionalId = None,
+    status: RunStatus | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+):
     """Runs newest first; filter by source, status, or start time."""
-    items, total = job_service.list_runs(session, tenant, data_source_id=data_source_id, status=status, since=since,
-                                         limit=limit, offset=offset)
+    items, total = job_service.list_runs(
+        session, tenant, data_source_id=data_source_id, status=status, since=since, limit=limit, offset=offset
+    )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -39,7 +39,7 @@ class PasswordIn(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 the OAuth2 token type, not a secret
 
 
 class UserRead(ORMModel):

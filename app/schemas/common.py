@@ -20,5 +20,4 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-
 MAX_ID = 2**31 - 1  # ids are 32-bit: a larger one is a 422, not a database overflow

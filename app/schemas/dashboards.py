@@ -85,8 +85,11 @@ class CustomIndicatorCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    sql: str = Field(min_length=1, max_length=20_000, examples=[
-        "SELECT uf, SUM(value) AS total FROM facts WHERE date >= :start GROUP BY uf ORDER BY total DESC"])
+    sql: str = Field(
+        min_length=1,
+        max_length=20_000,
+        examples=["SELECT uf, SUM(value) AS total FROM facts WHERE date >= :start GROUP BY uf ORDER BY total DESC"],
+    )
     parameters: list[ParameterSpec] = Field(default_factory=list, max_length=20)
 
 

@@ -16,8 +16,9 @@ class SqlConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["sql"] = "sql"
-    sqlalchemy_url: str = Field(min_length=1, max_length=2000,
-                                examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"])
+    sqlalchemy_url: str = Field(
+        min_length=1, max_length=2000, examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"]
+    )
     query: str = Field(min_length=1, max_length=20_000, examples=["SELECT data, valor, uf FROM vendas"])
     incremental_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     mapping: dict[str, str] | None = Field(default=None, description=MAPPING_HELP)
@@ -67,8 +68,9 @@ class DataSourceCreate(BaseModel):
         try:
             return _CONFIG_ADAPTER.validate_python({**self.config, "type": self.type})
         except ValidationError as exc:
-            problems = "; ".join(f"config.{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}"
-                                 for err in exc.errors())
+            problems = "; ".join(
+                f"config.{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in exc.errors()
+            )
             raise ValueError(f"invalid {self.type} config: {problems}") from None
 
 
@@ -95,8 +97,9 @@ class DataSourceRead(BaseModel):
 
 
 class ConnectionTestIn(BaseModel):
-    sqlalchemy_url: str = Field(min_length=1, max_length=2000,
-                                examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"])
+    sqlalchemy_url: str = Field(
+        min_length=1, max_length=2000, examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"]
+    )
 
 
 class ConnectionTestOut(BaseModel):

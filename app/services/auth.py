@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from app.core.security import (TokenClaims, create_access_token, hash_password, verify_password)
+from app.core.security import TokenClaims, create_access_token, hash_password, verify_password
 from app.models import Membership, Organization, Role, User
 from app.services import rate_limits
 from app.services.tenancy import Tenant
@@ -72,14 +72,21 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     user = get_user_by_email(session, email)
     if user is None or not verify_password(password, user.hashed_password):
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")
-    stmt = (select(Membership.organization_id).join(Organization, Organization.id == Membership.organization_id)
-            .where(Membership.user_id == user.id))
+    stmt = (
+        select(Membership.organization_id)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user.id)
+    )
     if org_slug:
         stmt = stmt.where(Organization.slug == org_slug.strip().lower())
     org_id = session.scalars(stmt.order_by(Membership.id).limit(1)).first()
     if org_id is None:
-        raise Forbidden("The user is not a member of that organization" if org_slug
-                        else "The user is not a member of any organization", code="not_a_member")
+        raise Forbidden(
+            "The user is not a member of that organization"
+            if org_slug
+            else "The user is not a member of any organization",
+            code="not_a_member",
+        )
     return create_access_token(user.id, org_id)
 
 
@@ -112,8 +119,10 @@ def me(session: Session, tenant: Tenant) -> dict:
     """The caller, the current org and role, and every membership."""
     user = session.get(User, tenant.user_id)
     rows = session.execute(
-        select(Organization, Membership.role).join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == tenant.user_id).order_by(Organization.slug)
+        select(Organization, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == tenant.user_id)
+        .order_by(Organization.slug)
     ).all()
     current = next(org for org, _ in rows if org.id == tenant.org_id)
     return {

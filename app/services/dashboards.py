@@ -31,24 +31,32 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: dict[str
     if widget.get("indicator") is not None:
         key = widget["indicator"]
         if key not in indicator_service.CATALOG:
-            raise Unprocessable(f"{where}: unknown indicator '{key}'. Known: {', '.join(indicator_service.CATALOG)}",
-                                code="unknown_indicator")
+            raise Unprocessable(
+                f"{where}: unknown indicator '{key}'. Known: {', '.join(indicator_service.CATALOG)}",
+                code="unknown_indicator",
+            )
         unknown = set(params) - FILTER_PARAMS - EXTRA_PARAMS.get(key, set())
         if unknown:
-            raise Unprocessable(f"{where}: unknown parameter(s) for {key}: {', '.join(sorted(unknown))}",
-                                code="invalid_parameter")
+            raise Unprocessable(
+                f"{where}: unknown parameter(s) for {key}: {', '.join(sorted(unknown))}", code="invalid_parameter"
+            )
         _filters(params, where)
         indicator_service.extra_options(key, params)
         return
-    indicator = session.scalar(scoped_select(tenant, CustomIndicator)
-                               .where(CustomIndicator.id == widget["custom_indicator_id"]))
+    indicator = session.scalar(
+        scoped_select(tenant, CustomIndicator).where(CustomIndicator.id == widget["custom_indicator_id"])
+    )
     if indicator is None:
-        raise Unprocessable(f"{where}: unknown custom indicator {widget['custom_indicator_id']}",
-                            code="unknown_indicator")
+        raise Unprocessable(
+            f"{where}: unknown custom indicator {widget['custom_indicator_id']}", code="unknown_indicator"
+        )
     declared = {p["name"] for p in indicator.parameters}
     if set(params) - declared:
-        raise Unprocessable(f"{where}: parameter(s) not declared by custom indicator {indicator.id}: "
-                            + ", ".join(sorted(set(params) - declared)), code="invalid_parameter")
+        raise Unprocessable(
+            f"{where}: parameter(s) not declared by custom indicator {indicator.id}: "
+            + ", ".join(sorted(set(params) - declared)),
+            code="invalid_parameter",
+        )
 
 
 def _filters(params: dict[str, Any], where: str = "params") -> Filters:
@@ -57,11 +65,11 @@ def _filters(params: dict[str, Any], where: str = "params") -> Filters:
         source = int(source) if source is not None else None
         if source is not None and not 1 <= source <= MAX_ID:
             raise ValueError
-        return Filters(source, params.get("category"),
-                       str(params["uf"]).strip().upper() if params.get("uf") else None)
+        return Filters(source, params.get("category"), str(params["uf"]).strip().upper() if params.get("uf") else None)
     except (TypeError, ValueError):
-        raise Unprocessable(f"{where}: data_source_id must be a positive integer id",
-                            code="invalid_parameter") from None
+        raise Unprocessable(
+            f"{where}: data_source_id must be a positive integer id", code="invalid_parameter"
+        ) from None
 
 
 def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[dict[str, Any]]) -> None:
@@ -69,10 +77,18 @@ def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, wid
         _check_widget(session, tenant, index, widget)
     session.execute(scoped_delete(tenant, Widget).where(Widget.dashboard_id == dashboard.id))
     for index, widget in enumerate(widgets):
-        session.add(Widget(organization_id=tenant.org_id, dashboard_id=dashboard.id, sort_order=index,
-                           title=widget["title"], indicator=widget.get("indicator"),
-                           custom_indicator_id=widget.get("custom_indicator_id"), params=widget.get("params") or {},
-                           position=widget["position"]))
+        session.add(
+            Widget(
+                organization_id=tenant.org_id,
+                dashboard_id=dashboard.id,
+                sort_order=index,
+                title=widget["title"],
+                indicator=widget.get("indicator"),
+                custom_indicator_id=widget.get("custom_indicator_id"),
+                params=widget.get("params") or {},
+                position=widget["position"],
+            )
+        )
     session.flush()
 
 
@@ -82,9 +98,14 @@ def widgets_of(session: Session, tenant: Tenant, dashboard_id: int) -> list[Widg
 
 
 def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> dict[str, Any]:
-    return {"id": dashboard.id, "name": dashboard.name, "description": dashboard.description,
-            "created_at": dashboard.created_at, "updated_at": dashboard.updated_at,
-            "widgets": widgets_of(session, tenant, dashboard.id)}
+    return {
+        "id": dashboard.id,
+        "name": dashboard.name,
+        "description": dashboard.description,
+        "created_at": dashboard.created_at,
+        "updated_at": dashboard.updated_at,
+        "widgets": widgets_of(session, tenant, dashboard.id),
+    }
 
 
 def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
@@ -102,8 +123,9 @@ def list_dashboards(session: Session, tenant: Tenant, limit: int, offset: int) -
 
 
 def create_dashboard(session: Session, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
-    dashboard = Dashboard(organization_id=tenant.org_id, name=data["name"], description=data.get("description"),
-                          created_by=tenant.user_id)
+    dashboard = Dashboard(
+        organization_id=tenant.org_id, name=data["name"], description=data.get("description"), created_by=tenant.user_id
+    )
     session.add(dashboard)
     session.flush()
     _replace_widgets(session, tenant, dashboard, data.get("widgets") or [])
@@ -128,15 +150,21 @@ def delete_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Non
 
 
 def _widget_dict(widget: Widget) -> dict[str, Any]:
-    return {"title": widget.title, "indicator": widget.indicator, "custom_indicator_id": widget.custom_indicator_id,
-            "params": widget.params, "position": widget.position}
+    return {
+        "title": widget.title,
+        "indicator": widget.indicator,
+        "custom_indicator_id": widget.custom_indicator_id,
+        "params": widget.params,
+        "position": widget.position,
+    }
 
 
 def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
     source = get_dashboard(session, tenant, dashboard_id)
     widgets = [_widget_dict(w) for w in widgets_of(session, tenant, source.id)]
-    return create_dashboard(session, tenant, {"name": f"{source.name} (copy)"[:200],
-                                              "description": source.description, "widgets": widgets})
+    return create_dashboard(
+        session, tenant, {"name": f"{source.name} (copy)"[:200], "description": source.description, "widgets": widgets}
+    )
 
 
 def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
@@ -149,11 +177,20 @@ def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dic
             item["indicator"] = widget.indicator
         else:
             custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
-            item["custom_indicator"] = {"name": custom.name, "description": custom.description, "sql": custom.sql,
-                                        "parameters": custom.parameters}
+            item["custom_indicator"] = {
+                "name": custom.name,
+                "description": custom.description,
+                "sql": custom.sql,
+                "parameters": custom.parameters,
+            }
         widgets.append(item)
-    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "name": dashboard.name,
-            "description": dashboard.description, "widgets": widgets}
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "name": dashboard.name,
+        "description": dashboard.description,
+        "widgets": widgets,
+    }
 
 
 def import_dashboard(session: Session, tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
@@ -165,17 +202,22 @@ def import_dashboard(session: Session, tenant: Tenant, document: dict[str, Any])
         item = dict(item)
         custom = item.pop("custom_indicator", None)
         if custom is not None:
-            existing = session.scalar(scoped_select(tenant, CustomIndicator)
-                                      .where(CustomIndicator.name == custom.get("name")))
+            existing = session.scalar(
+                scoped_select(tenant, CustomIndicator).where(CustomIndicator.name == custom.get("name"))
+            )
             if existing is None:
                 if not tenant.at_least(Role.ADMIN):
-                    raise Forbidden(f"widgets[{index}] needs custom indicator '{custom.get('name')}', which does "
-                                    "not exist here; only an Admin can create it", code="insufficient_role")
+                    raise Forbidden(
+                        f"widgets[{index}] needs custom indicator '{custom.get('name')}', which does "
+                        "not exist here; only an Admin can create it",
+                        code="insufficient_role",
+                    )
                 existing = custom_service.create_custom(session, tenant, custom)
             item["custom_indicator_id"] = existing.id
         widgets.append(item)
-    return create_dashboard(session, tenant, {"name": document.get("name"), "description": document.get("description"),
-                                              "widgets": widgets})
+    return create_dashboard(
+        session, tenant, {"name": document.get("name"), "description": document.get("description"), "widgets": widgets}
+    )
 
 
 def default_range(session: Session, tenant: Tenant) -> DateRange:
@@ -187,8 +229,9 @@ def default_range(session: Session, tenant: Tenant) -> DateRange:
     return DateRange(date(first_month.year, first_month.month, 1), latest)
 
 
-def dashboard_data(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None
-                   ) -> dict[str, Any]:
+def dashboard_data(
+    session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None
+) -> dict[str, Any]:
     """Every widget's data for one range; a failing widget reports its error without failing the others."""
     dashboard = get_dashboard(session, tenant, dashboard_id)
     if bool(start) != bool(end):
@@ -197,27 +240,38 @@ def dashboard_data(session: Session, tenant: Tenant, dashboard_id: int, start: d
     _, as_of = freshness.stamp(session, tenant)
     out = []
     for widget in widgets_of(session, tenant, dashboard.id):
-        entry = {"id": widget.id, "title": widget.title, "indicator": widget.indicator,
-                 "custom_indicator_id": widget.custom_indicator_id, "position": widget.position}
+        entry = {
+            "id": widget.id,
+            "title": widget.title,
+            "indicator": widget.indicator,
+            "custom_indicator_id": widget.custom_indicator_id,
+            "position": widget.position,
+        }
         try:
             if widget.indicator:
-                entry["data"] = indicator_service.compute(session, tenant, widget.indicator, rng,
-                                                          _filters(widget.params), widget.params, as_of=as_of)
+                entry["data"] = indicator_service.compute(
+                    session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
+                )
             else:
                 custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
                 params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
                 declared = {p["name"] for p in custom.parameters}
-                entry["data"] = custom_service.run(session, tenant, custom,
-                                                   {k: v for k, v in params.items() if k in declared})
+                entry["data"] = custom_service.run(
+                    session, tenant, custom, {k: v for k, v in params.items() if k in declared}
+                )
         except AppError as exc:
             entry["error"] = {"code": exc.code, "detail": exc.detail}
         out.append(entry)
-    return {"dashboard_id": dashboard.id, "from": rng.start.isoformat(), "to": rng.end.isoformat(),
-            "as_of": as_of.isoformat() if as_of else None, "widgets": out}
+    return {
+        "dashboard_id": dashboard.id,
+        "from": rng.start.isoformat(),
+        "to": rng.end.isoformat(),
+        "as_of": as_of.isoformat() if as_of else None,
+        "widgets": out,
+    }
 
 
 def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:
     dashboard = get_dashboard(session, tenant, dashboard_id)
-    tag, _ = freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at,
-                                 str(start), str(end))
+    tag, _ = freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at, str(start), str(end))
     return tag

@@ -10,14 +10,20 @@ from app.core.errors import Unprocessable
 from app.core.security import decrypt_secret, encrypt_secret
 from app.models import DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
 from app.schemas.datasources import SheetsConfig, SqlConfig
-from app.services import connections
-from app.services import freshness
+from app.services import connections, freshness
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_delete, scoped_select
 
 # SQLAlchemy dialect family -> sqlglot dialect, for validating a source's query in its own SQL dialect.
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql",
-                    "oracle": "oracle", "snowflake": "snowflake", "bigquery": "bigquery"}
+SQLGLOT_DIALECTS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+}
 MASK = "***"
 
 
@@ -26,21 +32,41 @@ def get_source(session: Session, tenant: Tenant, source_id: int, *, lock: bool =
     return get_scoped_or_404(session, tenant, DataSource, source_id, "Data source", lock=lock)
 
 
-def find_by_name(session: Session, tenant: Tenant, source_type: SourceType, name: str, *,
-                 lock: bool = False) -> DataSource | None:
+def find_by_name(
+    session: Session, tenant: Tenant, source_type: SourceType, name: str, *, lock: bool = False
+) -> DataSource | None:
     """The caller's source of this type and name, if any (lock: FOR UPDATE, for loading into it)."""
-    stmt = (scoped_select(tenant, DataSource).where(DataSource.type == source_type, DataSource.name == name)
-            .order_by(DataSource.id).limit(1))
+    stmt = (
+        scoped_select(tenant, DataSource)
+        .where(DataSource.type == source_type, DataSource.name == name)
+        .order_by(DataSource.id)
+        .limit(1)
+    )
     return session.scalars(stmt.with_for_update() if lock else stmt).first()
 
 
-def create_source(session: Session, tenant: Tenant, source_type: SourceType, name: str,
-                  config: dict | None = None, *, secret: str | None = None, is_recurring: bool = False,
-                  interval_minutes: int | None = None) -> DataSource:
+def create_source(
+    session: Session,
+    tenant: Tenant,
+    source_type: SourceType,
+    name: str,
+    config: dict | None = None,
+    *,
+    secret: str | None = None,
+    is_recurring: bool = False,
+    interval_minutes: int | None = None,
+) -> DataSource:
     """A new source owned by the caller's organization."""
-    source = DataSource(organization_id=tenant.org_id, name=name, type=source_type, config_json=config or {},
-                        secret_encrypted=encrypt_secret(secret) if secret else None, is_recurring=is_recurring,
-                        interval_minutes=interval_minutes, created_by=tenant.user_id)
+    source = DataSource(
+        organization_id=tenant.org_id,
+        name=name,
+        type=source_type,
+        config_json=config or {},
+        secret_encrypted=encrypt_secret(secret) if secret else None,
+        is_recurring=is_recurring,
+        interval_minutes=interval_minutes,
+        created_by=tenant.user_id,
+    )
     session.add(source)
     session.flush()
     return source
@@ -53,8 +79,9 @@ def check_sql_config(config: SqlConfig) -> str:
     return validate_select(config.query, dialect=dialect).sql
 
 
-def _store_config(source_type: SourceType, config: dict[str, Any], old: DataSource | None
-                  ) -> tuple[dict[str, Any], str | None]:
+def _store_config(
+    source_type: SourceType, config: dict[str, Any], old: DataSource | None
+) -> tuple[dict[str, Any], str | None]:
     """(config_json, secret) to store: the SQL URL's password travels separately, encrypted."""
     if source_type is SourceType.SQL:
         sql = SqlConfig.model_validate({**config, "type": "sql"})
@@ -63,14 +90,19 @@ def _store_config(source_type: SourceType, config: dict[str, Any], old: DataSour
             password = decrypt_secret(old.secret_encrypted) if old.secret_encrypted else None
             sql = sql.model_copy(update={"sqlalchemy_url": connections.join_secret(url_without_password, password)})
         check_sql_config(sql)
-        stored = {"sqlalchemy_url": url_without_password, "query": sql.query,
-                  "incremental_column": sql.incremental_column, "mapping": sql.mapping}
+        stored = {
+            "sqlalchemy_url": url_without_password,
+            "query": sql.query,
+            "incremental_column": sql.incremental_column,
+            "mapping": sql.mapping,
+        }
         return stored, password
     if source_type is SourceType.GOOGLE_SHEETS:
         return SheetsConfig.model_validate({**config, "type": "google_sheets"}).model_dump(exclude={"type"}), None
     if config:
-        raise Unprocessable(f"{source_type.value} sources take no config; files come through /ingest",
-                            code="invalid_config")
+        raise Unprocessable(
+            f"{source_type.value} sources take no config; files come through /ingest", code="invalid_config"
+        )
     return {}, None
 
 
@@ -78,8 +110,16 @@ def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource
     """Validate the config for its type and save the source."""
     source_type = SourceType(data["type"])
     config, secret = _store_config(source_type, data.get("config") or {}, None)
-    return create_source(session, tenant, source_type, data["name"], config, secret=secret,
-                         is_recurring=data.get("is_recurring", False), interval_minutes=data.get("interval_minutes"))
+    return create_source(
+        session,
+        tenant,
+        source_type,
+        data["name"],
+        config,
+        secret=secret,
+        is_recurring=data.get("is_recurring", False),
+        interval_minutes=data.get("interval_minutes"),
+    )
 
 
 def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, Any]) -> DataSource:
@@ -103,7 +143,8 @@ def delete(session: Session, tenant: Tenant, source_id: int) -> None:
     source = get_source(session, tenant, source_id, lock=True)
     # The bulk tables carry no cascading foreign keys (see BulkOrgScoped): delete their rows first.
     batch_ids = scoped_select(tenant, IngestionBatch, IngestionBatch.id).where(
-        IngestionBatch.data_source_id == source.id)
+        IngestionBatch.data_source_id == source.id
+    )
     session.execute(scoped_delete(tenant, StagingRow).where(StagingRow.batch_id.in_(batch_ids)))
     session.execute(scoped_delete(tenant, RejectedRow).where(RejectedRow.batch_id.in_(batch_ids)))
     session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == source.id))
@@ -131,6 +172,14 @@ def public_config(source: DataSource) -> dict[str, Any]:
 
 
 def to_read(source: DataSource) -> dict[str, Any]:
-    return {"id": source.id, "name": source.name, "type": source.type.value, "config": public_config(source),
-            "is_recurring": source.is_recurring, "interval_minutes": source.interval_minutes,
-            "created_by": source.created_by, "created_at": source.created_at, "updated_at": source.updated_at}
+    return {
+        "id": source.id,
+        "name": source.name,
+        "type": source.type.value,
+        "config": public_config(source),
+        "is_recurring": source.is_recurring,
+        "interval_minutes": source.interval_minutes,
+        "created_by": source.created_by,
+        "created_at": source.created_at,
+        "updated_at": source.updated_at,
+    }

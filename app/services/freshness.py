@@ -17,15 +17,21 @@ from app.services.tenancy import Tenant, scoped_select
 
 def bump(session: Session, tenant: Tenant) -> None:
     """Record that the org's curated data changed (new batch, deleted source...)."""
-    session.execute(update(Organization).where(Organization.id == tenant.org_id).values(
-        data_version=Organization.data_version + 1, data_updated_at=utcnow()))
+    session.execute(
+        update(Organization)
+        .where(Organization.id == tenant.org_id)
+        .values(data_version=Organization.data_version + 1, data_updated_at=utcnow())
+    )
 
 
 def stamp(session: Session, tenant: Tenant) -> tuple[int, datetime | None]:
     """(data_version, as_of): as_of is when the org's latest loaded batch finished."""
     version = session.scalar(select(Organization.data_version).where(Organization.id == tenant.org_id))
-    as_of = session.scalar(scoped_select(tenant, IngestionBatch, func.max(IngestionBatch.finished_at))
-                           .where(IngestionBatch.status == BatchStatus.LOADED))
+    as_of = session.scalar(
+        scoped_select(tenant, IngestionBatch, func.max(IngestionBatch.finished_at)).where(
+            IngestionBatch.status == BatchStatus.LOADED
+        )
+    )
     return version or 0, as_of
 
 

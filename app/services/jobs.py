@@ -11,8 +11,16 @@ from app.models import JobRun, RunStatus
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
 
 
-def list_runs(session: Session, tenant: Tenant, *, data_source_id: int | None, status: RunStatus | None,
-              since: datetime | None, limit: int, offset: int) -> tuple[list[JobRun], int]:
+def list_runs(
+    session: Session,
+    tenant: Tenant,
+    *,
+    data_source_id: int | None,
+    status: RunStatus | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[JobRun], int]:
     """The caller's runs, newest first."""
     stmt = scoped_select(tenant, JobRun)
     if data_source_id is not None:

@@ -18,14 +18,20 @@ def _row(membership: Membership, email: str) -> dict:
 
 def list_members(session: Session, tenant: Tenant) -> list[dict]:
     """Every member of the caller's organization."""
-    stmt = (scoped_select(tenant, Membership, Membership, User.email)
-            .join(User, User.id == Membership.user_id).order_by(User.email))
+    stmt = (
+        scoped_select(tenant, Membership, Membership, User.email)
+        .join(User, User.id == Membership.user_id)
+        .order_by(User.email)
+    )
     return [_row(m, email) for m, email in session.execute(stmt).all()]
 
 
 def _get_member(session: Session, tenant: Tenant, user_id: int) -> tuple[Membership, str]:
-    stmt = (scoped_select(tenant, Membership, Membership, User.email)
-            .join(User, User.id == Membership.user_id).where(Membership.user_id == user_id))
+    stmt = (
+        scoped_select(tenant, Membership, Membership, User.email)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.user_id == user_id)
+    )
     row = session.execute(stmt).one_or_none()
     if row is None:
         raise NotFound(f"Member {user_id} not found")
@@ -35,8 +41,7 @@ def _get_member(session: Session, tenant: Tenant, user_id: int) -> tuple[Members
 def _require_can_manage(tenant: Tenant, *roles: Role) -> None:
     # Only an Owner grants, changes or removes the Owner and Admin roles.
     if any(role in PRIVILEGED for role in roles) and tenant.role is not Role.OWNER:
-        raise Forbidden("Only an Owner can grant, change or remove the Owner and Admin roles",
-                        code="owner_required")
+        raise Forbidden("Only an Owner can grant, change or remove the Owner and Admin roles", code="owner_required")
 
 
 def _owner_count(session: Session, tenant: Tenant) -> int:

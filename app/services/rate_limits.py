@@ -27,8 +27,9 @@ def check(key: str, subject: object) -> None:
             hits.popleft()
         if len(hits) >= limit:
             retry = int(window - (now - hits[0])) + 1
-            raise TooManyRequests(f"At most {limit} {what} per {int(window)} s; retry in {retry} s",
-                                  headers={"Retry-After": str(retry)})
+            raise TooManyRequests(
+                f"At most {limit} {what} per {int(window)} s; retry in {retry} s", headers={"Retry-After": str(retry)}
+            )
         hits.append(now)
 
 

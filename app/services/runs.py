@@ -53,8 +53,9 @@ def source_lock(source_id: int) -> Iterator[bool]:
     if engine.dialect.name == "postgresql":
         conn = engine.connect()
         try:
-            taken = conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"),
-                                 {"ns": LOCK_NAMESPACE, "id": source_id}).scalar()
+            taken = conn.execute(
+                text("SELECT pg_try_advisory_lock(:ns, :id)"), {"ns": LOCK_NAMESPACE, "id": source_id}
+            ).scalar()
             conn.commit()
             try:
                 yield bool(taken)
@@ -99,8 +100,9 @@ class _Deadline:
             yield chunk
 
 
-def ingest_source(session: Session, tenant: Tenant, source: DataSource, *, deadline: float | None = None
-                  ) -> dict[str, Any] | None:
+def ingest_source(
+    session: Session, tenant: Tenant, source: DataSource, *, deadline: float | None = None
+) -> dict[str, Any] | None:
     """Load a source by its type through the one pipeline; None for file sources (nothing to fetch)."""
     deadline = deadline or time.monotonic() + get_settings().JOB_TIMEOUT_SECONDS
     if source.type is SourceType.SQL:
@@ -108,11 +110,16 @@ def ingest_source(session: Session, tenant: Tenant, source: DataSource, *, deadl
     if source.type is SourceType.GOOGLE_SHEETS:
         config = source.config_json
         values, first_row = sheets_service.read_range(session, tenant, config["spreadsheet_id"], config["range"])
-        reader = SheetsReader(values, spreadsheet_id=config["spreadsheet_id"], range_name=config["range"],
-                              first_row=first_row)
-        return load_table(session, tenant, source, _Deadline(reader, deadline),
-                          LoadOptions(mapping=config.get("mapping"), allow_empty=True,
-                                      details={"source": "google_sheets"}))
+        reader = SheetsReader(
+            values, spreadsheet_id=config["spreadsheet_id"], range_name=config["range"], first_row=first_row
+        )
+        return load_table(
+            session,
+            tenant,
+            source,
+            _Deadline(reader, deadline),
+            LoadOptions(mapping=config.get("mapping"), allow_empty=True, details={"source": "google_sheets"}),
+        )
     return None
 
 
@@ -121,7 +128,8 @@ def _ingest_sql(session: Session, tenant: Tenant, source: DataSource, deadline: 
     url = datasource_service.connection_url(source)
     checked = connections.check_url(url)  # the same rules when it runs as when it was saved
     query = datasource_service.check_sql_config(
-        SqlConfig(sqlalchemy_url=url, query=config["query"], incremental_column=config.get("incremental_column")))
+        SqlConfig(sqlalchemy_url=url, query=config["query"], incremental_column=config.get("incremental_column"))
+    )
     column = config.get("incremental_column")
     last = batch_service.last_incremental_value(session, tenant, source.id) if column else None
     remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
@@ -134,8 +142,16 @@ def _ingest_sql(session: Session, tenant: Tenant, source: DataSource, deadline: 
         engine.dispose()
 
 
-def _load_sql(session: Session, tenant: Tenant, source: DataSource, engine, query: str, column: str | None,
-              last: Any, deadline: float) -> dict[str, Any]:
+def _load_sql(
+    session: Session,
+    tenant: Tenant,
+    source: DataSource,
+    engine,
+    query: str,
+    column: str | None,
+    last: Any,
+    deadline: float,
+) -> dict[str, Any]:
     binds: dict[str, Any] = {}
     if column:
         # Incremental: only rows above the last loaded maximum, appended in order.
@@ -146,9 +162,18 @@ def _load_sql(session: Session, tenant: Tenant, source: DataSource, engine, quer
             binds["painel_last"] = last
         query += f" ORDER BY {quoted}"
     reader = SqlReader(engine, query, binds, track_max_of=column)
-    report = load_table(session, tenant, source, _Deadline(reader, deadline),
-                        LoadOptions(mapping=source.config_json.get("mapping"), replace=not column, allow_empty=True,
-                                    details={"source": "sql", "incremental_from": _jsonable(last)}))
+    report = load_table(
+        session,
+        tenant,
+        source,
+        _Deadline(reader, deadline),
+        LoadOptions(
+            mapping=source.config_json.get("mapping"),
+            replace=not column,
+            allow_empty=True,
+            details={"source": "sql", "incremental_from": _jsonable(last)},
+        ),
+    )
     if column and report["batch_id"]:
         newest = reader.max_value if reader.max_value is not None else last
         batch_service.set_incremental_value(session, tenant, report["batch_id"], _jsonable(newest))
@@ -165,8 +190,9 @@ def _system_tenant(source: DataSource, user_id: int | None) -> Tenant:
     return Tenant(org_id=source.organization_id, user_id=user_id, role=Role.OWNER)
 
 
-def run_source(source_id: int, org_id: int, trigger: RunTrigger, *, attempt: int = 1, user_id: int | None = None,
-               is_still_due=None) -> int | None:
+def run_source(
+    source_id: int, org_id: int, trigger: RunTrigger, *, attempt: int = 1, user_id: int | None = None, is_still_due=None
+) -> int | None:
     """Run one source now in its own transactions; returns the job run id, or None when another run holds it.
 
     `is_still_due(session, source)` is re-checked under the lock so two schedulers cannot both run a source."""
@@ -179,12 +205,21 @@ def run_source(source_id: int, org_id: int, trigger: RunTrigger, *, attempt: int
                 return None
             if is_still_due is not None and not is_still_due(session, source):
                 return None
-            status = RunStatus.SKIPPED if source.type in (SourceType.CSV_UPLOAD, SourceType.XLSX_UPLOAD) \
+            status = (
+                RunStatus.SKIPPED
+                if source.type in (SourceType.CSV_UPLOAD, SourceType.XLSX_UPLOAD)
                 else RunStatus.RUNNING
-            run = JobRun(organization_id=org_id, data_source_id=source_id, trigger=trigger, status=status,
-                         attempt=attempt, worker=WORKER,
-                         error="file sources are refreshed by uploading a new file" if status is RunStatus.SKIPPED
-                         else None, finished_at=utcnow() if status is RunStatus.SKIPPED else None)
+            )
+            run = JobRun(
+                organization_id=org_id,
+                data_source_id=source_id,
+                trigger=trigger,
+                status=status,
+                attempt=attempt,
+                worker=WORKER,
+                error="file sources are refreshed by uploading a new file" if status is RunStatus.SKIPPED else None,
+                finished_at=utcnow() if status is RunStatus.SKIPPED else None,
+            )
             session.add(run)
             session.flush()
             run_id = run.id
@@ -198,11 +233,16 @@ def run_source(source_id: int, org_id: int, trigger: RunTrigger, *, attempt: int
                 tenant = _system_tenant(source, user_id)
                 bind_org(session, org_id)
                 report = ingest_source(session, tenant, source)
-                outcome = {"status": RunStatus.SUCCESS, "rows_loaded": report["rows_loaded"],
-                           "batch_id": report["batch_id"]}
+                outcome = {
+                    "status": RunStatus.SUCCESS,
+                    "rows_loaded": report["rows_loaded"],
+                    "batch_id": report["batch_id"],
+                }
         except RunTimeout:
-            outcome = {"status": RunStatus.FAILED,
-                       "error": f"timed out after {get_settings().JOB_TIMEOUT_SECONDS} s (JOB_TIMEOUT_SECONDS)"}
+            outcome = {
+                "status": RunStatus.FAILED,
+                "error": f"timed out after {get_settings().JOB_TIMEOUT_SECONDS} s (JOB_TIMEOUT_SECONDS)",
+            }
         except AppError as exc:
             outcome = {"status": RunStatus.FAILED, "error": exc.detail}
         except Exception as exc:  # a failing source must never stop the others
@@ -226,16 +266,25 @@ def run_now(session: Session, tenant: Tenant, source_id: int) -> JobRun:
         return own.get(JobRun, run_id)
 
 
-def ingest_sheet(session: Session, tenant: Tenant, spreadsheet_id: str, range_name: str, *,
-                 data_source_id: int | None = None, name: str | None = None,
-                 mapping: dict[str, str] | None = None) -> dict[str, Any]:
+def ingest_sheet(
+    session: Session,
+    tenant: Tenant,
+    spreadsheet_id: str,
+    range_name: str,
+    *,
+    data_source_id: int | None = None,
+    name: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """POST /ingest/sheets: read a range into a google_sheets source (created when none is given)."""
     config = {"spreadsheet_id": spreadsheet_id, "range": range_name, "mapping": mapping}
     if data_source_id is not None:
         source = datasource_service.get_source(session, tenant, data_source_id, lock=True)
         if source.type is not SourceType.GOOGLE_SHEETS:
-            raise Unprocessable(f"Data source {source.id} is a '{source.type.value}' source, not google_sheets",
-                                code="wrong_source_type")
+            raise Unprocessable(
+                f"Data source {source.id} is a '{source.type.value}' source, not google_sheets",
+                code="wrong_source_type",
+            )
         source.config_json = {**source.config_json, **{k: v for k, v in config.items() if v is not None}}
     else:
         source_name = (name or f"Sheets {spreadsheet_id} {range_name}")[:200]
@@ -246,4 +295,3 @@ def ingest_sheet(session: Session, tenant: Tenant, spreadsheet_id: str, range_na
             source.config_json = config
     session.flush()
     return ingest_source(session, tenant, source)
-

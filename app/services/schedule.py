@@ -17,6 +17,7 @@ from app.services.tenancy import unscoped_select_across_orgs, unscoped_update_ac
 
 logger = logging.getLogger("painel.schedule")
 
+
 @dataclass(frozen=True)
 class Due:
     source_id: int
@@ -25,8 +26,12 @@ class Due:
 
 
 def _last_run(session: Session, source_id: int) -> JobRun | None:
-    stmt = (unscoped_select_across_orgs(JobRun).where(JobRun.data_source_id == source_id)
-            .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1))
+    stmt = (
+        unscoped_select_across_orgs(JobRun)
+        .where(JobRun.data_source_id == source_id)
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+        .limit(1)
+    )
     return session.scalars(stmt).first()
 
 
@@ -52,8 +57,9 @@ def due_attempt(session: Session, source: DataSource, now: datetime | None = Non
 
 def due_sources(session: Session) -> list[Due]:
     """Every recurring source that is due now, across organizations (the scheduler's job)."""
-    sources = session.scalars(unscoped_select_across_orgs(DataSource).where(DataSource.is_recurring.is_(True))
-                              .order_by(DataSource.id)).all()
+    sources = session.scalars(
+        unscoped_select_across_orgs(DataSource).where(DataSource.is_recurring.is_(True)).order_by(DataSource.id)
+    ).all()
     out = []
     for source in sources:
         attempt = due_attempt(session, source)
@@ -70,22 +76,29 @@ def still_due(session: Session, source: DataSource) -> bool:
 def reap_stale_runs(session: Session) -> int:
     """Mark failed the runs left 'running' by a process that died; returns how many."""
     cutoff = utcnow() - timedelta(seconds=get_settings().JOB_STALE_AFTER_SECONDS)
-    candidates = session.scalars(unscoped_select_across_orgs(JobRun).where(
-        JobRun.status == RunStatus.RUNNING, JobRun.started_at < cutoff)).all()
+    candidates = session.scalars(
+        unscoped_select_across_orgs(JobRun).where(JobRun.status == RunStatus.RUNNING, JobRun.started_at < cutoff)
+    ).all()
     reaped = 0
     for run in candidates:
         # On Postgres a live run holds its source's advisory lock; a free lock means its worker is gone.
         if get_engine().dialect.name == "postgresql" and not run_service.lock_is_free(run.data_source_id):
             continue
-        session.execute(unscoped_update_across_orgs(JobRun).where(
-            JobRun.id == run.id, JobRun.status == RunStatus.RUNNING).values(
-            status=RunStatus.FAILED, finished_at=utcnow(),
-            error=f"abandoned: the worker ({run.worker}) stopped before finishing"))
+        session.execute(
+            unscoped_update_across_orgs(JobRun)
+            .where(JobRun.id == run.id, JobRun.status == RunStatus.RUNNING)
+            .values(
+                status=RunStatus.FAILED,
+                finished_at=utcnow(),
+                error=f"abandoned: the worker ({run.worker}) stopped before finishing",
+            )
+        )
         reaped += 1
     return reaped
 
 
 def run_due(source: Due) -> int | None:
     """Run one due source as a scheduled run (None if another worker got it first)."""
-    return run_service.run_source(source.source_id, source.org_id, RunTrigger.SCHEDULE, attempt=source.attempt,
-                                  is_still_due=still_due)
+    return run_service.run_source(
+        source.source_id, source.org_id, RunTrigger.SCHEDULE, attempt=source.attempt, is_still_due=still_due
+    )

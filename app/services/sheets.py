@@ -37,7 +37,7 @@ class PainelHTTPClient(HTTPClient):
     def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
         settings = get_settings()
         if endpoint.startswith(GOOGLE_SHEETS_BASE):
-            endpoint = settings.SHEETS_API_BASE_URL.rstrip("/") + endpoint[len(GOOGLE_SHEETS_BASE):]
+            endpoint = settings.SHEETS_API_BASE_URL.rstrip("/") + endpoint[len(GOOGLE_SHEETS_BASE) :]
         attempt = 0
         while True:
             try:
@@ -45,7 +45,7 @@ class PainelHTTPClient(HTTPClient):
             except APIError as exc:
                 if exc.code not in RETRY_STATUSES or attempt >= settings.SHEETS_MAX_RETRIES:
                     raise
-                time.sleep(settings.SHEETS_RETRY_BASE_SECONDS * 2 ** attempt)
+                time.sleep(settings.SHEETS_RETRY_BASE_SECONDS * 2**attempt)
                 attempt += 1
 
 
@@ -55,9 +55,11 @@ def _credential_kind(info: dict[str, Any]) -> str:
         return "service_account"
     if kind == "authorized_user" or ("refresh_token" in info and "client_id" in info) or "token" in info:
         return "authorized_user"
-    raise Unprocessable("credentials must be a service-account JSON (type: service_account, client_email, "
-                        "private_key) or an authorized-user token JSON (refresh_token, client_id, client_secret)",
-                        code="invalid_credentials")
+    raise Unprocessable(
+        "credentials must be a service-account JSON (type: service_account, client_email, "
+        "private_key) or an authorized-user token JSON (refresh_token, client_id, client_secret)",
+        code="invalid_credentials",
+    )
 
 
 def save_credentials(session: Session, tenant: Tenant, info: dict[str, Any]) -> GoogleCredential:
@@ -85,12 +87,18 @@ def _build_credentials(kind: str, info: dict[str, Any]):
             return ServiceAccountCredentials.from_service_account_info(info, scopes=SCOPES)
         from google.oauth2.credentials import Credentials as UserCredentials
 
-        return UserCredentials(token=info.get("token"), refresh_token=info.get("refresh_token"),
-                               client_id=info.get("client_id"), client_secret=info.get("client_secret"),
-                               token_uri=info["token_uri"], scopes=SCOPES)
+        return UserCredentials(
+            token=info.get("token"),
+            refresh_token=info.get("refresh_token"),
+            client_id=info.get("client_id"),
+            client_secret=info.get("client_secret"),
+            token_uri=info["token_uri"],
+            scopes=SCOPES,
+        )
     except (ValueError, KeyError) as exc:
-        raise Unprocessable(f"The Google credential could not be loaded: {str(exc)[:200]}",
-                            code="invalid_credentials") from None
+        raise Unprocessable(
+            f"The Google credential could not be loaded: {str(exc)[:200]}", code="invalid_credentials"
+        ) from None
 
 
 def _client(session: Session, tenant: Tenant) -> tuple[gspread.Client, str | None]:
@@ -104,12 +112,15 @@ def _client(session: Session, tenant: Tenant) -> tuple[gspread.Client, str | Non
     token, client_secrets = folder / "token.json", folder / "credentials.json"
     if not settings.is_production and token.exists() and client_secrets.exists():
         # The development flow: a token.json already authorised with credentials.json (never a browser flow here).
-        client = gspread.oauth(credentials_filename=str(client_secrets), authorized_user_filename=str(token),
-                               http_client=PainelHTTPClient)
+        client = gspread.oauth(
+            credentials_filename=str(client_secrets), authorized_user_filename=str(token), http_client=PainelHTTPClient
+        )
         return client, None
-    raise Unprocessable("This organization has no Google credentials: upload a service account or an "
-                        "authorized-user token with PUT /datasources/google-credentials.",
-                        code="google_credentials_missing")
+    raise Unprocessable(
+        "This organization has no Google credentials: upload a service account or an "
+        "authorized-user token with PUT /datasources/google-credentials.",
+        code="google_credentials_missing",
+    )
 
 
 def _first_row(range_name: str) -> int:
@@ -122,8 +133,9 @@ def read_range(session: Session, tenant: Tenant, spreadsheet_id: str, range_name
     client, client_email = _client(session, tenant)
     try:
         spreadsheet = client.open_by_key(spreadsheet_id)
-        response = spreadsheet.values_get(range_name, params={"valueRenderOption": "UNFORMATTED_VALUE",
-                                                               "dateTimeRenderOption": "SERIAL_NUMBER"})
+        response = spreadsheet.values_get(
+            range_name, params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        )
     except SpreadsheetNotFound:
         raise NotFound(f"Spreadsheet {spreadsheet_id} not found", code="sheet_not_found") from None
     except PermissionError:  # gspread's translation of a 403 on open
@@ -132,15 +144,19 @@ def read_range(session: Session, tenant: Tenant, spreadsheet_id: str, range_name
         raise _api_error(exc, spreadsheet_id, range_name, client_email) from None
     except Exception as exc:  # network errors from requests/google-auth
         logger.warning("Sheets request failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("Google Sheets could not be reached; try again later", code="sheets_unavailable"
-                                 ) from None
+        raise ServiceUnavailable(
+            "Google Sheets could not be reached; try again later", code="sheets_unavailable"
+        ) from None
     return response.get("values", []), _first_row(response.get("range", range_name))
 
 
 def _forbidden(spreadsheet_id: str, client_email: str | None) -> Forbidden:
     share = f" Share the spreadsheet with {client_email} (Viewer is enough)." if client_email else ""
-    return Forbidden(f"No permission to read spreadsheet {spreadsheet_id}.{share}", code="sheet_forbidden",
-                     extra={"share_with": client_email} if client_email else None)
+    return Forbidden(
+        f"No permission to read spreadsheet {spreadsheet_id}.{share}",
+        code="sheet_forbidden",
+        extra={"share_with": client_email} if client_email else None,
+    )
 
 
 def _api_error(exc: APIError, spreadsheet_id: str, range_name: str, client_email: str | None):
@@ -152,6 +168,9 @@ def _api_error(exc: APIError, spreadsheet_id: str, range_name: str, client_email
     if code == 400:
         return Unprocessable(f"Google Sheets refused the range '{range_name}'", code="invalid_range")
     if code in RETRY_STATUSES:
-        return ServiceUnavailable("Google Sheets is rate limiting or unavailable; retried with backoff, try again "
-                                  "later", code="sheets_unavailable", headers={"Retry-After": "60"})
+        return ServiceUnavailable(
+            "Google Sheets is rate limiting or unavailable; retried with backoff, try again later",
+            code="sheets_unavailable",
+            headers={"Retry-After": "60"},
+        )
     return ServiceUnavailable(f"Google Sheets answered {code}", code="sheets_unavailable")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, NoReturn
 
 from sqlglot import exp
@@ -23,73 +23,307 @@ def _classes(*names: str) -> tuple[type[exp.Expr], ...]:
 
 # Statement-like nodes refused anywhere in the tree (DML/DDL base classes cover Insert/Update/Delete/Merge/Copy/Create).
 DENIED_NODES = _classes(
-    "DML", "DDL", "Drop", "Alter", "AlterSession", "TruncateTable", "Command", "Set", "SetItem", "Grant", "Revoke",
-    "Transaction", "Commit", "Rollback", "Pragma", "Use", "Attach", "Detach", "LoadData", "Copy", "Describe", "Show",
-    "Analyze", "Cache", "Uncache", "Refresh", "Kill", "Comment", "Summarize", "Export", "Install", "Execute",
-    "ExecuteSql", "Declare", "DeclareItem", "Block", "IfBlock", "WhileBlock", "LoopBlock", "RepeatBlock", "ForIn",
-    "Iterate", "Leave", "Return", "CaseStatement", "StoredProcedure", "UserDefinedFunction", "Undrop", "SwapTable",
-    "ConditionalInsert", "MultitableInserts", "Directory", "ConnectTo", "Disconnect", "EndStatement", "Get", "Put",
-    "ListStage", "DirectoryStage", "Credentials", "QueryTransform", "LockingStatement", "Returning", "OnConflict",
+    "DML",
+    "DDL",
+    "Drop",
+    "Alter",
+    "AlterSession",
+    "TruncateTable",
+    "Command",
+    "Set",
+    "SetItem",
+    "Grant",
+    "Revoke",
+    "Transaction",
+    "Commit",
+    "Rollback",
+    "Pragma",
+    "Use",
+    "Attach",
+    "Detach",
+    "LoadData",
+    "Copy",
+    "Describe",
+    "Show",
+    "Analyze",
+    "Cache",
+    "Uncache",
+    "Refresh",
+    "Kill",
+    "Comment",
+    "Summarize",
+    "Export",
+    "Install",
+    "Execute",
+    "ExecuteSql",
+    "Declare",
+    "DeclareItem",
+    "Block",
+    "IfBlock",
+    "WhileBlock",
+    "LoopBlock",
+    "RepeatBlock",
+    "ForIn",
+    "Iterate",
+    "Leave",
+    "Return",
+    "CaseStatement",
+    "StoredProcedure",
+    "UserDefinedFunction",
+    "Undrop",
+    "SwapTable",
+    "ConditionalInsert",
+    "MultitableInserts",
+    "Directory",
+    "ConnectTo",
+    "Disconnect",
+    "EndStatement",
+    "Get",
+    "Put",
+    "ListStage",
+    "DirectoryStage",
+    "Credentials",
+    "QueryTransform",
+    "LockingStatement",
+    "Returning",
+    "OnConflict",
 )
-_NODE_LABELS = {"truncatetable": "TRUNCATE", "transaction": "BEGIN", "loaddata": "LOAD DATA",
-                "querytransform": "TRANSFORM", "executesql": "EXECUTE", "setitem": "SET"}
+_NODE_LABELS = {
+    "truncatetable": "TRUNCATE",
+    "transaction": "BEGIN",
+    "loaddata": "LOAD DATA",
+    "querytransform": "TRANSFORM",
+    "executesql": "EXECUTE",
+    "setitem": "SET",
+}
 
 # Functions refused in both modes; a trailing "*" is a prefix. Matched on the lower-cased name and on every qualifier.
-DENIED_FUNCTIONS = frozenset({
-    # Postgres: server files, sleeps, locks, settings, backends, large objects, remote connections, side effects
-    "pg_*", "lo_*", "loread", "lowrite", "dblink*", "txid_*", "set_config", "current_setting", "nextval", "setval",
-    "query_to_xml*", "table_to_xml*", "schema_to_xml*", "database_to_xml*", "cursor_to_xml*",
-    # SQLite
-    "load_extension", "readfile", "writefile", "fts3_tokenizer", "edit",
-    # MySQL
-    "sleep", "benchmark", "load_file", "sys_exec", "sys_eval", "get_lock", "release_lock", "release_all_locks",
-    "is_free_lock", "is_used_lock", "master_pos_wait", "source_pos_wait",
-    # SQL Server
-    "xp_*", "sp_*", "openrowset", "opendatasource", "openquery", "fn_xe_file_target_read_file", "fn_get_audit_file",
-    "fn_trace_gettable",
-    # Oracle, Snowflake, BigQuery, DuckDB-style file readers
-    "dbms_*", "utl_*", "httpuritype", "system$*", "external_query", "read_*",
-})
+DENIED_FUNCTIONS = frozenset(
+    {
+        # Postgres: server files, sleeps, locks, settings, backends, large objects, remote connections, side effects
+        "pg_*",
+        "lo_*",
+        "loread",
+        "lowrite",
+        "dblink*",
+        "txid_*",
+        "set_config",
+        "current_setting",
+        "nextval",
+        "setval",
+        "query_to_xml*",
+        "table_to_xml*",
+        "schema_to_xml*",
+        "database_to_xml*",
+        "cursor_to_xml*",
+        # SQLite
+        "load_extension",
+        "readfile",
+        "writefile",
+        "fts3_tokenizer",
+        "edit",
+        # MySQL
+        "sleep",
+        "benchmark",
+        "load_file",
+        "sys_exec",
+        "sys_eval",
+        "get_lock",
+        "release_lock",
+        "release_all_locks",
+        "is_free_lock",
+        "is_used_lock",
+        "master_pos_wait",
+        "source_pos_wait",
+        # SQL Server
+        "xp_*",
+        "sp_*",
+        "openrowset",
+        "opendatasource",
+        "openquery",
+        "fn_xe_file_target_read_file",
+        "fn_get_audit_file",
+        "fn_trace_gettable",
+        # Oracle, Snowflake, BigQuery, DuckDB-style file readers
+        "dbms_*",
+        "utl_*",
+        "httpuritype",
+        "system$*",
+        "external_query",
+        "read_*",
+    }
+)
 
 # Custom indicators only: the sqlglot function classes a tenant may call (anything else is refused).
 INDICATOR_FUNCTION_CLASSES = _classes(
     # aggregates
-    "Sum", "Avg", "Min", "Max", "Count", "CountIf", "Stddev", "StddevPop", "StddevSamp", "Variance", "VariancePop",
-    "PercentileCont", "PercentileDisc", "Median", "ApproxDistinct", "GroupConcat", "ArrayAgg", "LogicalAnd",
-    "LogicalOr", "Corr", "CovarPop", "CovarSamp", "AnyValue", "First", "Last",
+    "Sum",
+    "Avg",
+    "Min",
+    "Max",
+    "Count",
+    "CountIf",
+    "Stddev",
+    "StddevPop",
+    "StddevSamp",
+    "Variance",
+    "VariancePop",
+    "PercentileCont",
+    "PercentileDisc",
+    "Median",
+    "ApproxDistinct",
+    "GroupConcat",
+    "ArrayAgg",
+    "LogicalAnd",
+    "LogicalOr",
+    "Corr",
+    "CovarPop",
+    "CovarSamp",
+    "AnyValue",
+    "First",
+    "Last",
     # window functions
-    "RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist", "Ntile", "Lag", "Lead", "FirstValue", "LastValue",
+    "RowNumber",
+    "Rank",
+    "DenseRank",
+    "PercentRank",
+    "CumeDist",
+    "Ntile",
+    "Lag",
+    "Lead",
+    "FirstValue",
+    "LastValue",
     "NthValue",
     # dates
-    "TimestampTrunc", "DateTrunc", "Extract", "TimeToStr", "StrToTime", "StrToDate", "TsOrDsToDate",
-    "TsOrDsToTimestamp", "Date", "CurrentDate", "CurrentTimestamp", "CurrentTime", "DateAdd", "DateSub", "DateDiff",
-    "TimestampAdd", "TimestampSub", "TimestampDiff", "TsOrDsAdd", "TsOrDsDiff", "Year", "Quarter", "Month", "Week",
-    "WeekOfYear", "Day", "DayOfWeek", "DayOfMonth", "DayOfYear", "DateFromParts", "ToChar", "LastDay", "AddMonths",
-    "DateStrToDate", "TimeStrToTime",
+    "TimestampTrunc",
+    "DateTrunc",
+    "Extract",
+    "TimeToStr",
+    "StrToTime",
+    "StrToDate",
+    "TsOrDsToDate",
+    "TsOrDsToTimestamp",
+    "Date",
+    "CurrentDate",
+    "CurrentTimestamp",
+    "CurrentTime",
+    "DateAdd",
+    "DateSub",
+    "DateDiff",
+    "TimestampAdd",
+    "TimestampSub",
+    "TimestampDiff",
+    "TsOrDsAdd",
+    "TsOrDsDiff",
+    "Year",
+    "Quarter",
+    "Month",
+    "Week",
+    "WeekOfYear",
+    "Day",
+    "DayOfWeek",
+    "DayOfMonth",
+    "DayOfYear",
+    "DateFromParts",
+    "ToChar",
+    "LastDay",
+    "AddMonths",
+    "DateStrToDate",
+    "TimeStrToTime",
     # strings
-    "Lower", "Upper", "Trim", "Substring", "Concat", "ConcatWs", "Replace", "Length", "Left", "Right", "StrPosition",
-    "Initcap", "SplitPart",
+    "Lower",
+    "Upper",
+    "Trim",
+    "Substring",
+    "Concat",
+    "ConcatWs",
+    "Replace",
+    "Length",
+    "Left",
+    "Right",
+    "StrPosition",
+    "Initcap",
+    "SplitPart",
     # numbers, conditionals, casts
-    "Round", "Abs", "Ceil", "Floor", "Sqrt", "Pow", "Ln", "Log", "Exp", "Sign", "Mod", "SafeDivide", "Coalesce",
-    "Nullif", "Greatest", "Least", "Case", "If", "Cast", "TryCast", "Exists", "Array", "Any", "All",
+    "Round",
+    "Abs",
+    "Ceil",
+    "Floor",
+    "Sqrt",
+    "Pow",
+    "Ln",
+    "Log",
+    "Exp",
+    "Sign",
+    "Mod",
+    "SafeDivide",
+    "Coalesce",
+    "Nullif",
+    "Greatest",
+    "Least",
+    "Case",
+    "If",
+    "Cast",
+    "TryCast",
+    "Exists",
+    "Array",
+    "Any",
+    "All",
     # operators sqlglot models as functions: AND/OR/XOR, COLLATE, ^, array @> <@ &&, regex ~ ~*
-    "And", "Or", "Xor", "Collate", "ArrayContains", "ArrayContainedBy", "ArrayOverlaps", "RegexpLike", "RegexpILike",
+    "And",
+    "Or",
+    "Xor",
+    "Collate",
+    "ArrayContains",
+    "ArrayContainedBy",
+    "ArrayOverlaps",
+    "RegexpLike",
+    "RegexpILike",
     # JSON access (->, ->>, #>, #>>, ?, json_extract)
-    "JSONExtract", "JSONExtractScalar", "JSONBExtract", "JSONBExtractScalar", "JSONBContains",
-    "JSONBContainsTopKey", "JSONBContainsAnyTopKeys", "JSONBContainsAllTopKeys",
+    "JSONExtract",
+    "JSONExtractScalar",
+    "JSONBExtract",
+    "JSONBExtractScalar",
+    "JSONBContains",
+    "JSONBContainsTopKey",
+    "JSONBContainsAnyTopKeys",
+    "JSONBContainsAllTopKeys",
 )
 # Custom indicators only: ordinary built-ins sqlglot parses as Anonymous functions.
-INDICATOR_ANONYMOUS_FUNCTIONS = frozenset({
-    "age", "make_date", "date_part", "to_char", "to_date", "to_number", "julianday", "json_extract_path_text",
-    "jsonb_extract_path_text", "json_extract_path", "jsonb_extract_path",
-})
+INDICATOR_ANONYMOUS_FUNCTIONS = frozenset(
+    {
+        "age",
+        "make_date",
+        "date_part",
+        "to_char",
+        "to_date",
+        "to_number",
+        "julianday",
+        "json_extract_path_text",
+        "jsonb_extract_path_text",
+        "json_extract_path",
+        "jsonb_extract_path",
+    }
+)
 
 # Schemas/databases whose relations are system catalogs, and catalog relation names (prefix with "*").
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast", "mysql", "performance_schema", "sys"})
-SYSTEM_RELATIONS = frozenset({
-    "pg_*", "sqlite_*", "sysobjects", "syscolumns", "sysusers", "syslogins", "sysdatabases", "sysprocesses",
-    "dba_*", "v$*", "gv$*", "all_users",
-})
+SYSTEM_RELATIONS = frozenset(
+    {
+        "pg_*",
+        "sqlite_*",
+        "sysobjects",
+        "syscolumns",
+        "sysusers",
+        "syslogins",
+        "sysdatabases",
+        "sysprocesses",
+        "dba_*",
+        "v$*",
+        "gv$*",
+        "all_users",
+    }
+)
 
 # Nodes that put rows in FROM from something other than a table or a subquery.
 _TABLE_FUNCTION_NODES = _classes("Unnest", "TableFromRows", "Generator", "Explode", "ExplodingGenerateSeries")
@@ -97,13 +331,14 @@ _TABLE_FUNCTION_NODES = _classes("Unnest", "TableFromRows", "Generator", "Explod
 
 @dataclass(frozen=True)
 class ValidatedQuery:
-    sql: str                 # re-rendered from the AST for the target dialect, comments stripped, binds as :name
-    binds: tuple[str, ...]   # named bind parameters, in order of first appearance, deduplicated
+    sql: str  # re-rendered from the AST for the target dialect, comments stripped, binds as :name
+    binds: tuple[str, ...]  # named bind parameters, in order of first appearance, deduplicated
     tables: tuple[str, ...]  # referenced table names (lower-case, dotted if qualified), CTE names excluded
 
 
-def validate_select(sql: str, *, dialect: str = "postgres", allowed_tables: set[str] | None = None,
-                    max_length: int = 20_000) -> ValidatedQuery:
+def validate_select(
+    sql: str, *, dialect: str = "postgres", allowed_tables: set[str] | None = None, max_length: int = 20_000
+) -> ValidatedQuery:
     """Raise Unprocessable(code="unsafe_sql") naming the reason, or return the validated query.
 
     allowed_tables=None means any table (SQL sources); {"facts"} for custom indicators.
@@ -156,8 +391,11 @@ def _parse_one(sql: str, dialect: Dialect) -> exp.Expr:
         statements = _parser_class(type(dialect))(dialect=dialect).parse(tokens, sql)
     except ParseError as err:
         # sqlglot cannot parse MySQL's SELECT ... INTO OUTFILE/DUMPFILE/@var; name the real reason
-        if tokens and tokens[0].token_type in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN) and \
-                any(token.token_type == TokenType.INTO for token in tokens):
+        if (
+            tokens
+            and tokens[0].token_type in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN)
+            and any(token.token_type == TokenType.INTO for token in tokens)
+        ):
             _refuse("SELECT ... INTO is not allowed")
         first = err.errors[0] if err.errors else {}
         where = f" (line {first['line']}, column {first['col']})" if first.get("line") else ""
@@ -176,7 +414,7 @@ def _colon_placeholder(self: Any) -> exp.Expr | None:
     curr, prev = self._curr, self._prev
     if not curr or curr.start != prev.end + 1:
         return None
-    word = self.sql[curr.start:curr.end + 1]
+    word = self.sql[curr.start : curr.end + 1]
     if not word.isidentifier() or not word.isascii() or word != curr.text:
         return None
     self._advance()
@@ -185,14 +423,14 @@ def _colon_placeholder(self: Any) -> exp.Expr | None:
     return placeholder
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser_class(dialect_cls: type[Dialect]) -> type:
     base = dialect_cls.parser_class
     parsers = {**base.PLACEHOLDER_PARSERS, TokenType.COLON: _colon_placeholder}
     return type(f"Guarded{base.__name__}", (base,), {"PLACEHOLDER_PARSERS": parsers})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _generator_class(dialect_cls: type[Dialect]) -> type:
     # Every dialect renders named binds its own way (%(name)s on postgres, @name on bigquery); SQLAlchemy wants :name
     base = dialect_cls.generator_class
@@ -231,14 +469,17 @@ def _check_binds(tree: exp.Expr) -> tuple[str, ...]:
     placeholders = []
     for node in tree.walk():
         if isinstance(node, exp.SessionParameter) or (
-                isinstance(node, exp.Parameter) and isinstance(node.this, exp.Parameter)):
+            isinstance(node, exp.Parameter) and isinstance(node.this, exp.Parameter)
+        ):
             _refuse("System variables (@@name) are not allowed")
         if isinstance(node, exp.Parameter) or (
-                isinstance(node, exp.Placeholder) and not isinstance(node.args.get("this"), str)):
+            isinstance(node, exp.Placeholder) and not isinstance(node.args.get("this"), str)
+        ):
             _refuse("Bind parameters must be named (:name); positional ? or $1 are not allowed")
         if isinstance(node, exp.Placeholder):
-            if isinstance(node.parent, (exp.Table, exp.TableAlias, exp.Column, exp.Dot, exp.DataType)) or \
-                    node.arg_key in ("alias", "to"):
+            if isinstance(
+                node.parent, (exp.Table, exp.TableAlias, exp.Column, exp.Dot, exp.DataType)
+            ) or node.arg_key in ("alias", "to"):
                 _refuse(f"Bind parameter :{node.name} can only stand for a value")
             placeholders.append(node)
     placeholders.sort(key=lambda node: node.meta.get("start", 0))
@@ -279,8 +520,9 @@ def _display_name(node: exp.Func, dialect: Dialect | None = None) -> str:
 
 def _check_denied_functions(tree: exp.Expr) -> None:
     for node in tree.find_all(exp.Func):
-        if any(_matches(name, DENIED_FUNCTIONS) for name in _function_names(node)) or \
-                any(part in SYSTEM_SCHEMAS for part in _qualifiers(node)):
+        if any(_matches(name, DENIED_FUNCTIONS) for name in _function_names(node)) or any(
+            part in SYSTEM_SCHEMAS for part in _qualifiers(node)
+        ):
             _refuse(f"Function {_display_name(node)} is not allowed")
 
 
@@ -297,6 +539,7 @@ def _check_indicator_functions(tree: exp.Expr, dialect: Dialect) -> None:
 
 def _name_identifiers(table: exp.Table) -> list[exp.Identifier] | None:
     """The identifiers of a table's dotted name (4-part tsql/bigquery names included), or None if it is no name."""
+
     def flatten(node: exp.Expr | None) -> list[exp.Identifier] | None:
         if isinstance(node, exp.Identifier):
             return [node]
@@ -314,8 +557,10 @@ def _name_identifiers(table: exp.Table) -> list[exp.Identifier] | None:
 def _check_tables(tree: exp.Expr, dialect: Dialect, allowed: set[str] | None) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     for node in tree.walk():
-        if allowed is not None and (isinstance(node, _TABLE_FUNCTION_NODES) or
-                                    isinstance(node, exp.Lateral) and not isinstance(node.this, exp.Subquery)):
+        if allowed is not None and (
+            isinstance(node, _TABLE_FUNCTION_NODES)
+            or (isinstance(node, exp.Lateral) and not isinstance(node.this, exp.Subquery))
+        ):
             _refuse(f"Table functions are not allowed; query {_names(allowed)}")
         if not isinstance(node, exp.Table):
             continue

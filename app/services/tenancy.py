@@ -46,8 +46,9 @@ def get_scoped(session: Session, tenant: Tenant, model: type[M], obj_id: Any, *,
     return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
-def get_scoped_or_404(session: Session, tenant: Tenant, model: type[M], obj_id: Any, what: str, *,
-                      lock: bool = False) -> M:
+def get_scoped_or_404(
+    session: Session, tenant: Tenant, model: type[M], obj_id: Any, what: str, *, lock: bool = False
+) -> M:
     """One row of the caller's organization, or 404 (never 403: the row is not theirs to know)."""
     obj = get_scoped(session, tenant, model, obj_id, lock=lock)
     if obj is None:

@@ -53,12 +53,15 @@ def test_dev_login_disabled_is_404(client, monkeypatch):
     assert r.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"email": "not-an-email", "org_slug": "demo"}, "email"),
-    ({"org_slug": "demo"}, "email"),
-    ({"email": "a@example.com"}, "org_slug"),
-    ({"email": "a@example.com", "org_slug": "Bad Slug!"}, "org_slug"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "not-an-email", "org_slug": "demo"}, "email"),
+        ({"org_slug": "demo"}, "email"),
+        ({"email": "a@example.com"}, "org_slug"),
+        ({"email": "a@example.com", "org_slug": "Bad Slug!"}, "org_slug"),
+    ],
+)
 def test_dev_login_bad_input_is_problem_json(client, body, field):
     r = client.post("/auth/dev-login", json=body)
     assert r.status_code == 422
@@ -86,8 +89,9 @@ def test_password_flow_and_swagger_token_endpoint(client):
     assert client.get("/auth/me", headers=bearer(ok.json()["access_token"])).json()["organization"]["slug"] == "demo"
     bad = client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong-pass"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_credentials"
-    unknown_org = client.post("/auth/token", data={"username": "dev@example.com", "password": "s3cret-pass",
-                                                   "org_slug": "other"})
+    unknown_org = client.post(
+        "/auth/token", data={"username": "dev@example.com", "password": "s3cret-pass", "org_slug": "other"}
+    )
     assert unknown_org.status_code == 403
 
 
@@ -99,7 +103,9 @@ def test_short_password_rejected(client):
 
 def test_switch_org_only_to_member_orgs(client, org_a, org_b):
     # The owner of org-a is added to org-b as a Viewer.
-    added = client.post("/members", json={"email": "owner@org-a.example.com", "role": "Viewer"}, headers=org_b.headers())
+    added = client.post(
+        "/members", json={"email": "owner@org-a.example.com", "role": "Viewer"}, headers=org_b.headers()
+    )
     assert added.status_code == 201
     r = client.post("/auth/switch-org", json={"org_slug": "org-b"}, headers=org_a.headers())
     assert r.status_code == 200
@@ -115,12 +121,27 @@ def _forge(payload: dict, secret: str | None = None, alg: str = "HS256") -> str:
 
 
 def _alg_none(payload: dict) -> str:
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+    def enc(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
     return f"{enc({'alg': 'none', 'typ': 'JWT'})}.{enc(payload)}."
 
 
-@pytest.mark.parametrize("case", ["bad_signature", "alg_none", "other_alg", "expired", "no_sub", "no_org", "no_exp",
-                                  "garbage", "not_member", "no_header"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "bad_signature",
+        "alg_none",
+        "other_alg",
+        "expired",
+        "no_sub",
+        "no_org",
+        "no_exp",
+        "garbage",
+        "not_member",
+        "no_header",
+    ],
+)
 def test_token_rejections_are_401(client, org_a, org_b, case):
     now = datetime.now(UTC)
     good = {"sub": str(org_a.users["Owner"]), "org": org_a.id, "iat": now, "exp": now + timedelta(minutes=5)}
@@ -146,8 +167,14 @@ def test_token_rejections_are_401(client, org_a, org_b, case):
 
 def test_expired_token_message_is_clear(client, org_a):
     now = datetime.now(UTC)
-    token = _forge({"sub": str(org_a.users["Owner"]), "org": org_a.id, "iat": now - timedelta(hours=2),
-                    "exp": now - timedelta(hours=1)})
+    token = _forge(
+        {
+            "sub": str(org_a.users["Owner"]),
+            "org": org_a.id,
+            "iat": now - timedelta(hours=2),
+            "exp": now - timedelta(hours=1),
+        }
+    )
     assert client.get("/auth/me", headers=bearer(token)).json()["detail"] == "Token has expired"
 
 
@@ -170,10 +197,13 @@ def test_role_change_takes_effect_at_once(client, org_a):
 def test_password_sign_in_is_rate_limited_per_email(client):
     token = dev_login(client).json()["access_token"]
     client.post("/auth/password", json={"password": "right-password"}, headers=bearer(token))
-    codes = [client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong"}).status_code
-             for _ in range(11)]
+    codes = [
+        client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong"}).status_code
+        for _ in range(11)
+    ]
     assert codes == [401] * 10 + [429]
-    assert client.post("/auth/token", data={"username": "DEV@example.com", "password": "right-password"}
-                       ).status_code == 429
+    assert (
+        client.post("/auth/token", data={"username": "DEV@example.com", "password": "right-password"}).status_code
+        == 429
+    )
     assert client.post("/auth/token", data={"username": "other@example.com", "password": "x"}).status_code == 401
-

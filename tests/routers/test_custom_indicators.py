@@ -9,13 +9,19 @@ import pytest
 
 from tests.ingest_helpers import Row, make_csv, upload
 
-ROWS_A = [Row(date(2024, 1, 5), Decimal("100.10"), "SP", "A"), Row(date(2024, 1, 20), Decimal("50.05"), "RJ", "B"),
-          Row(date(2024, 2, 3), Decimal("25.00"), "SP", "A")]
+ROWS_A = [
+    Row(date(2024, 1, 5), Decimal("100.10"), "SP", "A"),
+    Row(date(2024, 1, 20), Decimal("50.05"), "RJ", "B"),
+    Row(date(2024, 2, 3), Decimal("25.00"), "SP", "A"),
+]
 ROWS_B = [Row(date(2024, 1, 7), Decimal("7777.77"), "SP", "SECRET-B")]
 
-BY_UF = {"name": "Por UF", "sql": "SELECT uf, SUM(value) AS total, COUNT(*) AS n FROM facts "
-         "WHERE date BETWEEN :start AND :end GROUP BY uf ORDER BY uf",
-         "parameters": [{"name": "start", "type": "date"}, {"name": "end", "type": "date"}]}
+BY_UF = {
+    "name": "Por UF",
+    "sql": "SELECT uf, SUM(value) AS total, COUNT(*) AS n FROM facts "
+    "WHERE date BETWEEN :start AND :end GROUP BY uf ORDER BY uf",
+    "parameters": [{"name": "start", "type": "date"}, {"name": "end", "type": "date"}],
+}
 
 
 @pytest.fixture
@@ -31,21 +37,29 @@ def create(client, org, body, role="Admin"):
 def test_create_and_run_with_typed_binds(client, org_a, data):
     ci = create(client, org_a, BY_UF)
     assert ci.status_code == 201, ci.text
-    r = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers("Viewer"),
-                   params={"start": "2024-01-01", "end": "2024-01-31"})
+    r = client.get(
+        f"/indicators/custom/{ci.json()['id']}/run",
+        headers=org_a.headers("Viewer"),
+        params={"start": "2024-01-01", "end": "2024-01-31"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["columns"] == ["uf", "total", "n"] and body["truncated"] is False
     assert [(row["uf"], round(float(row["total"]), 2), row["n"]) for row in body["rows"]] == [
-        ("RJ", 50.05, 1), ("SP", 100.10, 1)]
+        ("RJ", 50.05, 1),
+        ("SP", 100.10, 1),
+    ]
 
 
 def test_missing_or_bad_parameter_is_422(client, org_a, data):
     ci = create(client, org_a, BY_UF).json()
     r = client.get(f"/indicators/custom/{ci['id']}/run", headers=org_a.headers(), params={"start": "2024-01-01"})
     assert r.status_code == 422 and "end" in r.json()["detail"]
-    r = client.get(f"/indicators/custom/{ci['id']}/run", headers=org_a.headers(),
-                   params={"start": "yesterday", "end": "2024-01-01"})
+    r = client.get(
+        f"/indicators/custom/{ci['id']}/run",
+        headers=org_a.headers(),
+        params={"start": "yesterday", "end": "2024-01-01"},
+    )
     assert r.status_code == 422 and "start" in r.json()["detail"]
 
 
@@ -57,8 +71,10 @@ def test_undeclared_bind_refused(client, org_a):
 def test_admin_only_writes_viewer_runs(client, org_a, data):
     assert create(client, org_a, BY_UF, role="Editor").status_code == 403
     ci = create(client, org_a, BY_UF).json()
-    assert client.patch(f"/indicators/custom/{ci['id']}", headers=org_a.headers("Editor"),
-                        json={"name": "y"}).status_code == 403
+    assert (
+        client.patch(f"/indicators/custom/{ci['id']}", headers=org_a.headers("Editor"), json={"name": "y"}).status_code
+        == 403
+    )
     r = client.patch(f"/indicators/custom/{ci['id']}", headers=org_a.headers("Admin"), json={"name": "Renamed"})
     assert r.json()["name"] == "Renamed"
     assert client.delete(f"/indicators/custom/{ci['id']}", headers=org_a.headers("Admin")).status_code == 204
@@ -66,17 +82,21 @@ def test_admin_only_writes_viewer_runs(client, org_a, data):
 
 def test_other_org_cannot_see_or_run(client, org_a, org_b, data):
     ci = create(client, org_a, BY_UF).json()
-    for method, path in [("get", ""), ("get", "/run?start=2024-01-01&end=2024-12-31"), ("delete", ""),
-                         ("patch", "")]:
+    for method, path in [("get", ""), ("get", "/run?start=2024-01-01&end=2024-12-31"), ("delete", ""), ("patch", "")]:
         kwargs = {"json": {"name": "z"}} if method == "patch" else {}
-        assert getattr(client, method)(f"/indicators/custom/{ci['id']}{path}", headers=org_b.headers(),
-                                       **kwargs).status_code == 404
+        assert (
+            getattr(client, method)(
+                f"/indicators/custom/{ci['id']}{path}", headers=org_b.headers(), **kwargs
+            ).status_code
+            == 404
+        )
     assert client.get("/indicators/custom", headers=org_b.headers()).json() == []
 
 
 def test_everything_reads_only_callers_rows(client, org_a, data):
-    ci = create(client, org_a, {"name": "all", "sql": "SELECT category, value FROM facts ORDER BY value",
-                                "parameters": []}).json()
+    ci = create(
+        client, org_a, {"name": "all", "sql": "SELECT category, value FROM facts ORDER BY value", "parameters": []}
+    ).json()
     rows = client.get(f"/indicators/custom/{ci['id']}/run", headers=org_a.headers()).json()["rows"]
     assert sorted(r["category"] for r in rows) == ["A", "A", "B"]
     assert "SECRET-B" not in str(rows)
@@ -129,15 +149,19 @@ def test_hostile_sql_is_refused(client, org_a, sql):
     assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT SUM(value) AS total FROM facts WHERE organization_id = {other}",
-    "SELECT SUM(value) AS total FROM facts WHERE data_source_id = {other_source} OR 1 = 1",
-    "SELECT SUM(value) AS total FROM facts WHERE category = 'SECRET-B' OR category IS NOT NULL",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT SUM(value) AS total FROM facts WHERE organization_id = {other}",
+        "SELECT SUM(value) AS total FROM facts WHERE data_source_id = {other_source} OR 1 = 1",
+        "SELECT SUM(value) AS total FROM facts WHERE category = 'SECRET-B' OR category IS NOT NULL",
+    ],
+)
 def test_literal_other_org_ids_return_only_callers_data(client, org_a, org_b, data, sql):
     other_source = client.get("/ingest/batches", headers=org_b.headers()).json()["items"][0]["data_source_id"]
-    r = create(client, org_a, {"name": "try", "sql": sql.format(other=org_b.id, other_source=other_source),
-                               "parameters": []})
+    r = create(
+        client, org_a, {"name": "try", "sql": sql.format(other=org_b.id, other_source=other_source), "parameters": []}
+    )
     if r.status_code == 422:
         return  # refused outright
     run = client.get(f"/indicators/custom/{r.json()['id']}/run", headers=org_a.headers())
@@ -148,17 +172,25 @@ def test_literal_other_org_ids_return_only_callers_data(client, org_a, org_b, da
 
 
 def test_ctes_windows_and_attributes(client, org_a, data):
-    sql = ("WITH m AS (SELECT category, SUM(value) AS total FROM facts GROUP BY category) "
-           "SELECT category, total, RANK() OVER (ORDER BY total DESC) AS position FROM m ORDER BY category")
+    sql = (
+        "WITH m AS (SELECT category, SUM(value) AS total FROM facts GROUP BY category) "
+        "SELECT category, total, RANK() OVER (ORDER BY total DESC) AS position FROM m ORDER BY category"
+    )
     ci = create(client, org_a, {"name": "cte", "sql": sql, "parameters": []})
     assert ci.status_code == 201, ci.text
     rows = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers()).json()["rows"]
-    assert [(r["category"], round(float(r["total"]), 2), r["position"]) for r in rows] == [("A", 125.10, 1),
-                                                                                          ("B", 50.05, 2)]
-    attr = create(client, org_a, {"name": "attr", "parameters": [],
-                                  "sql": "SELECT COUNT(*) AS n FROM facts WHERE attributes IS NOT NULL"})
+    assert [(r["category"], round(float(r["total"]), 2), r["position"]) for r in rows] == [
+        ("A", 125.10, 1),
+        ("B", 50.05, 2),
+    ]
+    attr = create(
+        client,
+        org_a,
+        {"name": "attr", "parameters": [], "sql": "SELECT COUNT(*) AS n FROM facts WHERE attributes IS NOT NULL"},
+    )
     assert client.get(f"/indicators/custom/{attr.json()['id']}/run", headers=org_a.headers()).json()["rows"] == [
-        {"n": 3}]
+        {"n": 3}
+    ]
 
 
 def test_row_cap_and_statement_timeout(client, org_a, data, monkeypatch):
@@ -169,9 +201,18 @@ def test_row_cap_and_statement_timeout(client, org_a, data, monkeypatch):
     body = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers()).json()
     assert body["truncated"] is True and len(body["rows"]) == 2
     monkeypatch.setattr(custom, "STATEMENT_TIMEOUT_MS", 200)
-    slow = create(client, org_a, {"name": "slow", "parameters": [], "sql": (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
-        "SELECT COUNT(*) AS c FROM n")})
+    slow = create(
+        client,
+        org_a,
+        {
+            "name": "slow",
+            "parameters": [],
+            "sql": (
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+                "SELECT COUNT(*) AS c FROM n"
+            ),
+        },
+    )
     assert slow.status_code == 201, slow.text
     r = client.get(f"/indicators/custom/{slow.json()['id']}/run", headers=org_a.headers())
     assert r.status_code == 422 and r.json()["code"] == "query_failed"

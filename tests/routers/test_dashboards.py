@@ -8,20 +8,36 @@ from decimal import Decimal
 
 from tests.ingest_helpers import Row, make_csv, upload
 
-ROWS = [Row(date(2024, m, 10), Decimal(f"{m}00.25"), uf, "A" if m % 2 else "B")
-        for m in range(1, 13) for uf in ("SP", "RJ")]
+ROWS = [
+    Row(date(2024, m, 10), Decimal(f"{m}00.25"), uf, "A" if m % 2 else "B") for m in range(1, 13) for uf in ("SP", "RJ")
+]
 
 
 def widget(title="Mensal", indicator="valor-mes-a-mes", **kw):
-    return {"title": title, "indicator": indicator, "params": kw.pop("params", {}),
-            "position": kw.pop("position", {"x": 0, "y": 0, "w": 6, "h": 4}), **kw}
+    return {
+        "title": title,
+        "indicator": indicator,
+        "params": kw.pop("params", {}),
+        "position": kw.pop("position", {"x": 0, "y": 0, "w": 6, "h": 4}),
+        **kw,
+    }
 
 
 def make_dashboard(client, org, widgets=None, name="Vendas"):
-    r = client.post("/dashboards", headers=org.headers("Editor"),
-                    json={"name": name, "widgets": widgets if widgets is not None else
-                          [widget(), widget("Mapa", "mapa-por-uf", position={"x": 6, "y": 0, "w": 6, "h": 4}),
-                           widget("Top", "top-categorias", params={"limit": 1})]})
+    r = client.post(
+        "/dashboards",
+        headers=org.headers("Editor"),
+        json={
+            "name": name,
+            "widgets": widgets
+            if widgets is not None
+            else [
+                widget(),
+                widget("Mapa", "mapa-por-uf", position={"x": 6, "y": 0, "w": 6, "h": 4}),
+                widget("Top", "top-categorias", params={"limit": 1}),
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -31,8 +47,11 @@ def test_crud_and_widget_order(client, org_a):
     assert [w["title"] for w in d["widgets"]] == ["Mensal", "Mapa", "Top"]
     got = client.get(f"/dashboards/{d['id']}", headers=org_a.headers("Viewer")).json()
     assert got["widgets"][1]["position"] == {"x": 6, "y": 0, "w": 6, "h": 4}
-    r = client.patch(f"/dashboards/{d['id']}", headers=org_a.headers("Editor"),
-                     json={"name": "Renomeado", "widgets": [widget("Só KPIs", "kpis")]})
+    r = client.patch(
+        f"/dashboards/{d['id']}",
+        headers=org_a.headers("Editor"),
+        json={"name": "Renomeado", "widgets": [widget("Só KPIs", "kpis")]},
+    )
     assert r.json()["name"] == "Renomeado" and [w["indicator"] for w in r.json()["widgets"]] == ["kpis"]
     listing = client.get("/dashboards", headers=org_a.headers("Viewer")).json()
     assert listing["total"] == 1 and listing["items"][0]["name"] == "Renomeado"
@@ -43,11 +62,15 @@ def test_crud_and_widget_order(client, org_a):
 def test_unknown_indicator_is_422_at_save(client, org_a):
     r = client.post("/dashboards", headers=org_a.headers(), json={"name": "x", "widgets": [widget(indicator="nope")]})
     assert r.status_code == 422 and "nope" in r.json()["detail"]
-    r = client.post("/dashboards", headers=org_a.headers(),
-                    json={"name": "x", "widgets": [{"title": "t", "custom_indicator_id": 999}]})
+    r = client.post(
+        "/dashboards",
+        headers=org_a.headers(),
+        json={"name": "x", "widgets": [{"title": "t", "custom_indicator_id": 999}]},
+    )
     assert r.status_code == 422 and r.json()["code"] == "unknown_indicator"
-    r = client.post("/dashboards", headers=org_a.headers(),
-                    json={"name": "x", "widgets": [widget(params={"colour": "red"})]})
+    r = client.post(
+        "/dashboards", headers=org_a.headers(), json={"name": "x", "widgets": [widget(params={"colour": "red"})]}
+    )
     assert r.status_code == 422 and "colour" in r.json()["detail"]
     assert client.get("/dashboards", headers=org_a.headers()).json()["total"] == 0
 
@@ -68,12 +91,14 @@ def test_data_in_one_call_matches_indicators(client, org_a):
     for row in ROWS:
         sums[row.category] += row.value
     assert body["widgets"][2]["data"]["items"][0]["category"] == max(sums, key=sums.get)
-    ranged = client.get(f"/dashboards/{d['id']}/data", headers=org_a.headers(),
-                        params={"from": "2024-03-01", "to": "2024-04-30"}).json()
+    ranged = client.get(
+        f"/dashboards/{d['id']}/data", headers=org_a.headers(), params={"from": "2024-03-01", "to": "2024-04-30"}
+    ).json()
     assert [m["value"] for m in ranged["widgets"][0]["data"]["items"]] == [600.5, 800.5]
     tag = r.headers["etag"]
-    assert client.get(f"/dashboards/{d['id']}/data", headers={**org_a.headers(), "If-None-Match": tag}
-                      ).status_code == 304
+    assert (
+        client.get(f"/dashboards/{d['id']}/data", headers={**org_a.headers(), "If-None-Match": tag}).status_code == 304
+    )
 
 
 def test_duplicate_export_import(client, org_a, org_b):
@@ -100,8 +125,14 @@ def test_viewer_reads_editor_writes(client, org_a):
 def test_other_orgs_dashboard_is_404_everywhere(client, org_a, org_b):
     d = make_dashboard(client, org_a)
     h = org_b.headers()
-    for method, path in [("get", ""), ("patch", ""), ("delete", ""), ("get", "/data"), ("get", "/export"),
-                         ("post", "/duplicate")]:
+    for method, path in [
+        ("get", ""),
+        ("patch", ""),
+        ("delete", ""),
+        ("get", "/data"),
+        ("get", "/export"),
+        ("post", "/duplicate"),
+    ]:
         kwargs = {"json": {"name": "hacked"}} if method == "patch" else {}
         r = getattr(client, method)(f"/dashboards/{d['id']}{path}", headers=h, **kwargs)
         assert r.status_code == 404, (method, path, r.status_code)

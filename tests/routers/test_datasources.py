@@ -21,17 +21,28 @@ PG_PASSWORD, MY_PASSWORD = "S3cr3t-Pg!pass", "My-S3cret!pw"
 
 def vendas_rows(n: int, seed: int = 5, start_id: int = 1):
     rng = random.Random(seed)
-    return [{"id": start_id + i, "data": date(2024, 1, 1) + timedelta(days=rng.randint(0, 365)),
-             "valor": Decimal(rng.randint(100, 500_000)) / 100, "uf": rng.choice(["SP", "RJ", "MG", "BA"]),
-             "produto": rng.choice(["A", "B", "C"])} for i in range(n)]
+    return [
+        {
+            "id": start_id + i,
+            "data": date(2024, 1, 1) + timedelta(days=rng.randint(0, 365)),
+            "valor": Decimal(rng.randint(100, 500_000)) / 100,
+            "uf": rng.choice(["SP", "RJ", "MG", "BA"]),
+            "produto": rng.choice(["A", "B", "C"]),
+        }
+        for i in range(n)
+    ]
 
 
 def create_table(db, rows, table="vendas"):
-    db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, data DATE, valor NUMERIC(14,2), uf CHAR(2), "
-               "produto VARCHAR(20))")
+    db.execute(
+        f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, data DATE, valor NUMERIC(14,2), uf CHAR(2), "
+        "produto VARCHAR(20))"
+    )
     if rows:
-        db.execute(f"INSERT INTO {table} (id, data, valor, uf, produto) VALUES (:id, :data, :valor, :uf, :produto)",
-                   params=rows)
+        db.execute(
+            f"INSERT INTO {table} (id, data, valor, uf, produto) VALUES (:id, :data, :valor, :uf, :produto)",
+            params=rows,
+        )
 
 
 def monthly(rows, year=2024):
@@ -43,8 +54,12 @@ def monthly(rows, year=2024):
 
 
 def make_source(client, org, url, query="SELECT data, valor, uf, produto FROM vendas", **extra):
-    body = {"name": extra.pop("name", "ERP"), "type": "sql",
-            "config": {"sqlalchemy_url": url, "query": query, **extra.pop("config", {})}, **extra}
+    body = {
+        "name": extra.pop("name", "ERP"),
+        "type": "sql",
+        "config": {"sqlalchemy_url": url, "query": query, **extra.pop("config", {})},
+        **extra,
+    }
     r = client.post("/datasources", headers=org.headers("Admin"), json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -57,8 +72,11 @@ def run(client, org, source_id):
 
 
 def valor_mes(client, org, **params):
-    r = client.get("/indicators/valor-mes-a-mes", headers=org.headers("Viewer"),
-                   params={"from": "2024-01-01", "to": "2024-12-31", **params})
+    r = client.get(
+        "/indicators/valor-mes-a-mes",
+        headers=org.headers("Viewer"),
+        params={"from": "2024-01-01", "to": "2024-12-31", **params},
+    )
     return [i["value"] for i in r.json()["items"]]
 
 
@@ -88,13 +106,16 @@ def test_password_is_encrypted_at_rest_and_never_returned(client, org_a, org_b, 
         assert PG_PASSWORD not in stored.secret_encrypted and decrypt_secret(stored.secret_encrypted) == PG_PASSWORD
     run(client, org_a, source["id"])
     h = org_a.headers()
-    bodies = [client.get(p, headers=h).text for p in
-              ("/datasources", f"/datasources/{source['id']}", "/jobs/runs", "/ingest/batches")]
+    bodies = [
+        client.get(p, headers=h).text
+        for p in ("/datasources", f"/datasources/{source['id']}", "/jobs/runs", "/ingest/batches")
+    ]
     bodies.append(client.patch(f"/datasources/{source['id']}", headers=h, json={"name": "ERP 2"}).text)
     # Sending the masked URL back keeps the stored password (the source still runs).
     masked = client.get(f"/datasources/{source['id']}", headers=h).json()["config"]["sqlalchemy_url"]
-    bodies.append(client.patch(f"/datasources/{source['id']}", headers=h,
-                               json={"config": {"sqlalchemy_url": masked}}).text)
+    bodies.append(
+        client.patch(f"/datasources/{source['id']}", headers=h, json={"config": {"sqlalchemy_url": masked}}).text
+    )
     assert run(client, org_a, source["id"])["status"] == "success"
     for body in bodies:
         assert PG_PASSWORD not in body
@@ -105,12 +126,18 @@ def test_password_is_encrypted_at_rest_and_never_returned(client, org_a, org_b, 
 def test_incremental_run_appends_only_new_rows(client, org_a, customer_pg):
     first = vendas_rows(50, seed=1)
     create_table(customer_pg, first)
-    source = make_source(client, org_a, customer_pg.url, query="SELECT id, data, valor, uf FROM vendas",
-                         config={"incremental_column": "id"})
+    source = make_source(
+        client,
+        org_a,
+        customer_pg.url,
+        query="SELECT id, data, valor, uf FROM vendas",
+        config={"incremental_column": "id"},
+    )
     assert run(client, org_a, source["id"])["rows_loaded"] == 50
     more = vendas_rows(20, seed=2, start_id=51)
-    customer_pg.execute("INSERT INTO vendas (id, data, valor, uf, produto) VALUES (:id, :data, :valor, :uf, :produto)",
-                        params=more)
+    customer_pg.execute(
+        "INSERT INTO vendas (id, data, valor, uf, produto) VALUES (:id, :data, :valor, :uf, :produto)", params=more
+    )
     assert run(client, org_a, source["id"])["rows_loaded"] == 20
     assert run(client, org_a, source["id"])["rows_loaded"] == 0
     assert valor_mes(client, org_a) == monthly(first + more)
@@ -123,12 +150,19 @@ def test_large_table_streams_in_bounded_memory(client, org_a, customer_pg, monke
 
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 5_000)  # both runs span many chunks
 
-    customer_pg.execute("CREATE TABLE big AS SELECT g AS id, DATE '2024-01-01' + (g % 366) AS data, "
-                        "(g % 1000)::numeric / 10 AS valor, 'SP'::text AS uf FROM generate_series(1, 150000) g")
+    customer_pg.execute(
+        "CREATE TABLE big AS SELECT g AS id, DATE '2024-01-01' + (g % 366) AS data, "
+        "(g % 1000)::numeric / 10 AS valor, 'SP'::text AS uf FROM generate_series(1, 150000) g"
+    )
 
     def peak(limit: int) -> tuple[int, int]:
-        source = make_source(client, org_a, customer_pg.url, name=f"big-{limit}",
-                             query=f"SELECT data, valor, uf FROM big WHERE id <= {limit}")
+        source = make_source(
+            client,
+            org_a,
+            customer_pg.url,
+            name=f"big-{limit}",
+            query=f"SELECT data, valor, uf FROM big WHERE id <= {limit}",
+        )
         tracemalloc.start()
         result = run(client, org_a, source["id"])
         _, top = tracemalloc.get_traced_memory()
@@ -152,14 +186,19 @@ def test_failed_run_is_recorded_with_a_clear_error(client, org_a, customer_pg):
     assert runs["total"] == 1 and runs["items"][0]["id"] == result["id"]
 
 
-@pytest.mark.parametrize("config, fragment", [
-    ({"sqlalchemy_url": "sqlite:////etc/passwd", "query": "SELECT 1"}, "sqlite"),
-    ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db?options=-c%20search_path%3Devil", "query": "SELECT 1"},
-     "options"),
-    ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db", "query": "DELETE FROM vendas"}, "SELECT"),
-    ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db", "query": "SELECT 1; SELECT 2"}, "one statement"),
-    ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db"}, "query"),
-])
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ({"sqlalchemy_url": "sqlite:////etc/passwd", "query": "SELECT 1"}, "sqlite"),
+        (
+            {"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db?options=-c%20search_path%3Devil", "query": "SELECT 1"},
+            "options",
+        ),
+        ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db", "query": "DELETE FROM vendas"}, "SELECT"),
+        ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db", "query": "SELECT 1; SELECT 2"}, "one statement"),
+        ({"sqlalchemy_url": "postgresql://u:p@127.0.0.1/db"}, "query"),
+    ],
+)
 def test_invalid_sql_source_is_422(client, org_a, config, fragment):
     r = client.post("/datasources", headers=org_a.headers("Admin"), json={"name": "x", "type": "sql", "config": config})
     assert r.status_code == 422 and fragment.lower() in r.json()["detail"].lower(), r.text
@@ -175,16 +214,30 @@ def test_connection_test_endpoint(client, org_a, customer_mysql, customer_pg, mo
     ok = client.post("/datasources/test", headers=org_a.headers("Admin"), json={"sqlalchemy_url": customer_mysql.url})
     assert ok.status_code == 200 and ok.json()["ok"] is True and ok.json()["dialect"] == "mysql"
     assert "MariaDB" in ok.json()["server_version"]
-    assert client.post("/datasources/test", headers=org_a.headers("Editor"),
-                       json={"sqlalchemy_url": customer_mysql.url}).status_code == 403
-    bad = client.post("/datasources/test", headers=org_a.headers("Admin"),
-                      json={"sqlalchemy_url": make_url(customer_mysql.url).set(password="wrong-pw")
-                            .render_as_string(hide_password=False)})
+    assert (
+        client.post(
+            "/datasources/test", headers=org_a.headers("Editor"), json={"sqlalchemy_url": customer_mysql.url}
+        ).status_code
+        == 403
+    )
+    bad = client.post(
+        "/datasources/test",
+        headers=org_a.headers("Admin"),
+        json={
+            "sqlalchemy_url": make_url(customer_mysql.url)
+            .set(password="wrong-pw")
+            .render_as_string(hide_password=False)
+        },
+    )
     assert bad.status_code == 422 and bad.json()["code"] == "auth_failed" and "wrong-pw" not in bad.text
     from app.core.config import get_settings
+
     monkeypatch.setattr(get_settings(), "ALLOW_PRIVATE_DATASOURCE_HOSTS", False)
-    meta = client.post("/datasources/test", headers=org_a.headers("Admin"),
-                       json={"sqlalchemy_url": "postgresql://u:p@169.254.169.254:5432/db"})
+    meta = client.post(
+        "/datasources/test",
+        headers=org_a.headers("Admin"),
+        json={"sqlalchemy_url": "postgresql://u:p@169.254.169.254:5432/db"},
+    )
     assert meta.status_code == 403 and meta.json()["code"] == "private_host_refused"
 
 
@@ -198,8 +251,11 @@ def test_connection_test_is_rate_limited_per_org(client, org_a, org_b):
 
 
 def test_file_source_config_and_recurring_rules(client, org_a):
-    r = client.post("/datasources", headers=org_a.headers("Admin"),
-                    json={"name": "f", "type": "csv_upload", "config": {}, "is_recurring": True})
+    r = client.post(
+        "/datasources",
+        headers=org_a.headers("Admin"),
+        json={"name": "f", "type": "csv_upload", "config": {}, "is_recurring": True},
+    )
     assert r.status_code == 422
     r = client.post("/datasources", headers=org_a.headers("Admin"), json={"name": "f", "type": "csv_upload"})
     assert r.status_code == 201 and r.json()["config"] == {}
@@ -225,8 +281,13 @@ def test_incremental_on_a_timestamp_column_in_mariadb(client, org_a, customer_my
     customer_mysql.execute("CREATE TABLE pedidos (criado_em DATETIME(6) PRIMARY KEY, valor DECIMAL(12,2))")
     insert = "INSERT INTO pedidos VALUES (:t, :v)"
     customer_mysql.execute(insert, params=[{"t": f"2024-03-0{d} 10:00:00.5", "v": Decimal(d)} for d in range(1, 6)])
-    source = make_source(client, org_a, customer_mysql.url, query="SELECT criado_em AS data, valor FROM pedidos",
-                         config={"incremental_column": "data"})
+    source = make_source(
+        client,
+        org_a,
+        customer_mysql.url,
+        query="SELECT criado_em AS data, valor FROM pedidos",
+        config={"incremental_column": "data"},
+    )
     assert run(client, org_a, source["id"])["rows_loaded"] == 5
     customer_mysql.execute(insert, params=[{"t": "2024-03-09 08:00:00.25", "v": Decimal("100.50")}])
     assert run(client, org_a, source["id"])["rows_loaded"] == 1

@@ -18,10 +18,17 @@ def test_unknown_route_is_problem_json(client):
 
 def test_openapi_documents_every_route_and_the_bearer_flow(client, app):
     spec = client.get("/openapi.json").json()
-    assert spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == \
-        "/auth/token"
-    for path in ("/indicators/valor-mes-a-mes", "/indicators/mapa-por-uf", "/ingest/csv", "/datasources/test",
-                 "/dashboards/{dashboard_id}/data", "/jobs/runs"):
+    assert (
+        spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/auth/token"
+    )
+    for path in (
+        "/indicators/valor-mes-a-mes",
+        "/indicators/mapa-por-uf",
+        "/ingest/csv",
+        "/datasources/test",
+        "/dashboards/{dashboard_id}/data",
+        "/jobs/runs",
+    ):
         assert path in spec["paths"]
     assert client.get("/docs").status_code == 200
 

@@ -28,7 +28,10 @@ def in_range(rows, start, end, **flt):
 def loaded(client, org_a, org_b):
     rows_a = sample_rows(300, seed=11)
     # A few rows without UF for the `unassigned` total.
-    rows_a += [Row(date(2024, 3, 5), Decimal("10.10"), "", "Sem UF"), Row(date(2024, 3, 9), Decimal("5.05"), "", "Sem UF")]
+    rows_a += [
+        Row(date(2024, 3, 5), Decimal("10.10"), "", "Sem UF"),
+        Row(date(2024, 3, 9), Decimal("5.05"), "", "Sem UF"),
+    ]
     body = upload(client, org_a.headers(), make_csv(rows_a)).json()
     assert body["rows_loaded"] == len(rows_a), body
     rows_b = [Row(date(2024, 1, 10), Decimal("999999.99"), "SP", "Eletrônicos")] * 3
@@ -53,8 +56,9 @@ def test_valor_mes_a_mes_zero_filled_with_change(client, org_a, loaded):
     expected, prev = [], None
     for ym in months:
         v = sums.get(ym, Decimal(0))
-        expected.append({"month": f"{ym[0]}-{ym[1]:02d}", "value": money(v),
-                         "change_pct": None if prev is None else pct(v, prev)})
+        expected.append(
+            {"month": f"{ym[0]}-{ym[1]:02d}", "value": money(v), "change_pct": None if prev is None else pct(v, prev)}
+        )
         prev = v
     assert body["items"] == expected
     assert body["items"][0]["value"] == 0 and body["items"][2]["change_pct"] is None  # zero-filled before data
@@ -88,10 +92,16 @@ def test_filters_and_kpis_previous_period(client, org_a, loaded):
     days = (end - start).days + 1
     prev_start, prev_end = start - timedelta(days=days), start - timedelta(days=1)
     prev = in_range(rows, prev_start, prev_end, uf="SP")
-    tot = lambda rs: sum((r.value for r in rs), Decimal(0))
-    assert body["current"] == {"total_value": money(tot(cur)), "row_count": len(cur),
-                               "average_value": money(tot(cur) / len(cur)),
-                               "distinct_categories": len({r.category for r in cur})}
+
+    def tot(rs):
+        return sum((r.value for r in rs), Decimal(0))
+
+    assert body["current"] == {
+        "total_value": money(tot(cur)),
+        "row_count": len(cur),
+        "average_value": money(tot(cur) / len(cur)),
+        "distinct_categories": len({r.category for r in cur}),
+    }
     assert body["previous"]["from"] == prev_start.isoformat() and body["previous"]["to"] == prev_end.isoformat()
     assert body["previous"]["total_value"] == money(tot(prev)) and body["previous"]["row_count"] == len(prev)
     assert body["change_pct"]["total_value"] == pct(tot(cur), tot(prev))
@@ -101,11 +111,11 @@ def test_filters_and_kpis_previous_period(client, org_a, loaded):
 def test_category_filter_on_monthly(client, org_a, loaded):
     rows, _ = loaded
     start, end = date(2024, 1, 1), date(2024, 3, 31)
-    body = get(client, org_a, "valor-mes-a-mes", **{"from": "2024-01-01", "to": "2024-03-31",
-                                                   "category": "Alimentos"})
-    for item, month in zip(body["items"], (1, 2, 3)):
-        expected = sum((r.value for r in in_range(rows, start, end, category="Alimentos") if r.day.month == month),
-                       Decimal(0))
+    body = get(client, org_a, "valor-mes-a-mes", **{"from": "2024-01-01", "to": "2024-03-31", "category": "Alimentos"})
+    for item, month in zip(body["items"], (1, 2, 3), strict=True):
+        expected = sum(
+            (r.value for r in in_range(rows, start, end, category="Alimentos") if r.day.month == month), Decimal(0)
+        )
         assert item["value"] == money(expected)
 
 
@@ -145,12 +155,15 @@ def test_other_org_sees_only_its_data(client, org_b, loaded):
     assert none["current"]["row_count"] == 0
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"from": "2024-02-01", "to": "2024-01-01"}, "after"),
-    ({"from": "2024-13-01", "to": "2024-12-31"}, "from"),
-    ({"to": "2024-12-31"}, "from"),
-    ({"from": "2000-01-01", "to": "2024-12-31"}, "maximum"),
-])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"from": "2024-02-01", "to": "2024-01-01"}, "after"),
+        ({"from": "2024-13-01", "to": "2024-12-31"}, "from"),
+        ({"to": "2024-12-31"}, "from"),
+        ({"from": "2000-01-01", "to": "2024-12-31"}, "maximum"),
+    ],
+)
 def test_bad_ranges_are_422(client, org_a, params, fragment):
     r = client.get("/indicators/valor-mes-a-mes", headers=org_a.headers(), params=params)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"

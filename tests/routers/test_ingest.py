@@ -14,26 +14,32 @@ from sqlalchemy import select
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.models import Fact
-from tests.ingest_helpers import (Row, curated_totals, make_csv, make_xlsx, sample_rows, stored_counts, upload)
+from tests.ingest_helpers import Row, curated_totals, make_csv, make_xlsx, sample_rows, stored_counts, upload
 
 
 def expected(rows: list[Row]) -> tuple[Decimal, int]:
     return sum((r.value for r in rows), Decimal(0)), len(rows)
 
 
-@pytest.mark.parametrize("delimiter, decimal, dates, encoding", [
-    (";", "comma", "dmy", "cp1252"),
-    (";", "comma", "iso", "utf-8"),
-    (",", "point", "iso", "utf-8"),
-    (",", "comma", "dmy", "utf-8-sig"),
-    ("\t", "point", "dmy2", "cp1252"),
-    ("|", "comma", "isodt", "latin-1"),
-    (",", "point", "dmy", "cp1252"),
-])
+@pytest.mark.parametrize(
+    ("delimiter", "decimal", "dates", "encoding"),
+    [
+        (";", "comma", "dmy", "cp1252"),
+        (";", "comma", "iso", "utf-8"),
+        (",", "point", "iso", "utf-8"),
+        (",", "comma", "dmy", "utf-8-sig"),
+        ("\t", "point", "dmy2", "cp1252"),
+        ("|", "comma", "isodt", "latin-1"),
+        (",", "point", "dmy", "cp1252"),
+    ],
+)
 def test_csv_variants_load_exact_sums(client, org_a, delimiter, decimal, dates, encoding):
     rows = sample_rows(60)
-    r = upload(client, org_a.headers("Editor"), make_csv(rows, delimiter=delimiter, decimal=decimal, dates=dates,
-                                                          encoding=encoding))
+    r = upload(
+        client,
+        org_a.headers("Editor"),
+        make_csv(rows, delimiter=delimiter, decimal=decimal, dates=dates, encoding=encoding),
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["rows_received"], body["rows_loaded"], body["rows_rejected"]) == (60, 60, 0)
@@ -42,8 +48,11 @@ def test_csv_variants_load_exact_sums(client, org_a, delimiter, decimal, dates, 
     assert body["mapping"] == {"date": "Data", "value": "Valor", "uf": "UF", "category": "Categoria"}
     assert curated_totals(org_a.id, body["data_source_id"]) == expected(rows)
     with session_scope() as s:
-        facts = s.execute(select(Fact.date, Fact.uf, Fact.category, Fact.attributes)
-                          .where(Fact.organization_id == org_a.id).order_by(Fact.id)).all()
+        facts = s.execute(
+            select(Fact.date, Fact.uf, Fact.category, Fact.attributes)
+            .where(Fact.organization_id == org_a.id)
+            .order_by(Fact.id)
+        ).all()
     assert [(f.date, f.uf, f.category) for f in facts] == [(r.day, r.uf, r.category) for r in rows]
     assert facts[0].attributes == {"Observação": "obs 0 ação"}
 
@@ -56,8 +65,14 @@ def test_per_uf_and_month_sums_match(client, org_a):
         by_uf[r.uf] += r.value
     with session_scope() as s:
         from sqlalchemy import func
-        got = dict(s.execute(select(Fact.uf, func.sum(Fact.value)).where(Fact.data_source_id == body["data_source_id"])
-                             .group_by(Fact.uf)).all())
+
+        got = dict(
+            s.execute(
+                select(Fact.uf, func.sum(Fact.value))
+                .where(Fact.data_source_id == body["data_source_id"])
+                .group_by(Fact.uf)
+            ).all()
+        )
     assert {k: Decimal(v) for k, v in got.items()} == dict(by_uf)
 
 
@@ -77,6 +92,7 @@ def test_xlsx_named_sheet(client, org_a):
     wb_first = make_xlsx(sample_rows(5, seed=99), sheet="Resumo", title=None)
     # A workbook whose first sheet is a summary and the data is on "Vendas".
     import openpyxl
+
     wb = openpyxl.load_workbook(io.BytesIO(wb_first))
     data = wb.create_sheet("Vendas")
     data.append(["Data", "Valor", "UF", "Categoria"])
@@ -93,18 +109,23 @@ def test_xlsx_named_sheet(client, org_a):
 
 
 def test_rejected_rows_are_accounted_for(client, org_a):
-    content = ("Data;Valor;UF;Categoria\n"
-               "01/02/2024;1.234,56;SP;A\n"
-               "31/02/2024;10,00;RJ;A\n"       # invalid date
-               "02/02/2024;abc;MG;B\n"         # invalid value
-               "03/02/2024;5,00;XX;B\n"        # unknown UF
-               "04/02/2024;7,50; sp ;B\n"
-               "05/02/2024;2,50;São Paulo;C\n"
-               "06/02/2024;1,00;;C\n").encode("cp1252")
+    content = (
+        "Data;Valor;UF;Categoria\n"
+        "01/02/2024;1.234,56;SP;A\n"
+        "31/02/2024;10,00;RJ;A\n"  # invalid date
+        "02/02/2024;abc;MG;B\n"  # invalid value
+        "03/02/2024;5,00;XX;B\n"  # unknown UF
+        "04/02/2024;7,50; sp ;B\n"
+        "05/02/2024;2,50;São Paulo;C\n"
+        "06/02/2024;1,00;;C\n"
+    ).encode("cp1252")
     body = upload(client, org_a.headers(), content).json()
     assert (body["rows_received"], body["rows_loaded"], body["rows_rejected"]) == (7, 4, 3)
     assert [(e["line"], e["column"], e["value"]) for e in body["rejected_sample"]] == [
-        (3, "Data", "31/02/2024"), (4, "Valor", "abc"), (5, "UF", "XX")]
+        (3, "Data", "31/02/2024"),
+        (4, "Valor", "abc"),
+        (5, "UF", "XX"),
+    ]
     assert curated_totals(org_a.id) == (Decimal("1234.56") + Decimal("7.50") + Decimal("2.50") + Decimal("1.00"), 4)
     errors = client.get(f"/ingest/batches/{body['batch_id']}/errors?limit=2", headers=org_a.headers("Viewer")).json()
     assert errors["total"] == 3 and [e["line"] for e in errors["items"]] == [3, 4]
@@ -125,8 +146,10 @@ def test_reupload_same_file_is_idempotent_and_new_file_replaces(client, org_a):
     assert r2.status_code == 201 and r2.json()["data_source_id"] == r1.json()["data_source_id"]
     assert curated_totals(org_a.id) == expected(second)
     batches = client.get("/ingest/batches", headers=org_a.headers("Viewer")).json()
-    assert [(b["id"], b["status"]) for b in batches["items"]] == [(r2.json()["batch_id"], "loaded"),
-                                                                   (r1.json()["batch_id"], "superseded")]
+    assert [(b["id"], b["status"]) for b in batches["items"]] == [
+        (r2.json()["batch_id"], "loaded"),
+        (r1.json()["batch_id"], "superseded"),
+    ]
     for b in batches["items"]:
         assert b["rows_received"] == b["rows_loaded"] + b["rows_rejected"]
 
@@ -137,21 +160,27 @@ def test_dry_run_reports_and_stores_nothing(client, org_a):
     assert r.status_code == 201
     body = r.json()
     assert body["dry_run"] is True and body["batch_id"] is None and body["rows_loaded"] == 12
-    assert stored_counts(org_a.id) == {"data_sources": 0, "ingestion_batches": 0, "staging_rows": 0,
-                                       "rejected_rows": 0, "facts": 0}
+    assert stored_counts(org_a.id) == {
+        "data_sources": 0,
+        "ingestion_batches": 0,
+        "staging_rows": 0,
+        "rejected_rows": 0,
+        "facts": 0,
+    }
 
 
 def test_explicit_mapping_wins(client, org_a):
-    content = "Quando;Quanto;Onde;Valor\n15/03/2024;100,00;BA;999\n16/03/2024;50,25;PE;999\n".encode()
-    r = upload(client, org_a.headers(), content,
-               mapping=json.dumps({"date": "Quando", "value": "Quanto", "uf": "Onde"}))
+    content = b"Quando;Quanto;Onde;Valor\n15/03/2024;100,00;BA;999\n16/03/2024;50,25;PE;999\n"
+    r = upload(
+        client, org_a.headers(), content, mapping=json.dumps({"date": "Quando", "value": "Quanto", "uf": "Onde"})
+    )
     assert r.status_code == 201, r.text
     assert r.json()["mapping"] == {"date": "Quando", "value": "Quanto", "uf": "Onde"}
     assert curated_totals(org_a.id) == (Decimal("150.25"), 2)
 
 
 def test_preview_shows_raw_and_curated(client, org_a):
-    content = "Data;Valor;UF\n01/01/2024;1.000,50;sp\n".encode()
+    content = b"Data;Valor;UF\n01/01/2024;1.000,50;sp\n"
     batch_id = upload(client, org_a.headers(), content).json()["batch_id"]
     p = client.get(f"/ingest/batches/{batch_id}/preview", headers=org_a.headers("Viewer")).json()
     assert p["staging"] == [{"line": 2, "raw": {"Data": "01/01/2024", "Valor": "1.000,50", "UF": "sp"}, "valid": True}]
@@ -180,8 +209,13 @@ def test_bad_input_is_4xx_problem_and_stores_nothing(client, org_a, case):
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["detail"]
-    assert stored_counts(org_a.id) == {"data_sources": 0, "ingestion_batches": 0, "staging_rows": 0,
-                                       "rejected_rows": 0, "facts": 0}
+    assert stored_counts(org_a.id) == {
+        "data_sources": 0,
+        "ingestion_batches": 0,
+        "staging_rows": 0,
+        "rejected_rows": 0,
+        "facts": 0,
+    }
 
 
 def test_missing_value_column_names_headers(client, org_a):
@@ -245,7 +279,7 @@ def test_real_world_oddities(client, org_a):
     content = (
         '\ufeff"Data";"Valor (R$)";"Estado";"Produto";"Obs";"Obs"\r\n'
         '"01/03/2024";"R$ 1.234,56";"São Paulo";"' + long_category + '";"tem ; dentro";"x"\r\n'
-        '\r\n'
+        "\r\n"
         '"02/03/2024";"(10,00)";"  rj ";"B";"linha\nquebrada";"y"\r\n'
         '"03/03/2024";"- R$ 0,44";"Distrito Federal";"";"";"z";;\r\n'
     ).encode("utf-8")
@@ -256,8 +290,9 @@ def test_real_world_oddities(client, org_a):
     assert body["mapping"] == {"date": "Data", "value": "Valor (R$)", "uf": "Estado", "category": "Produto"}
     assert curated_totals(org_a.id) == (Decimal("1234.56") - Decimal("10.00") - Decimal("0.44"), 3)
     with session_scope() as s:
-        facts = s.execute(select(Fact.uf, Fact.category, Fact.attributes).where(Fact.organization_id == org_a.id)
-                          .order_by(Fact.date)).all()
+        facts = s.execute(
+            select(Fact.uf, Fact.category, Fact.attributes).where(Fact.organization_id == org_a.id).order_by(Fact.date)
+        ).all()
     assert [f.uf for f in facts] == ["SP", "RJ", "DF"]
     assert len(facts[0].category) == 255 and facts[2].category is None
     assert facts[1].attributes == {"Obs": "linha\nquebrada", "Obs_2": "y"}

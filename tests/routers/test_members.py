@@ -9,8 +9,12 @@ def emails_roles(resp):
 
 def test_list_members_shows_only_own_org(client, org_a, org_b):
     r = client.get("/members", headers=org_a.headers("Viewer"))
-    assert emails_roles(r) == {"owner@org-a.example.com": "Owner", "admin@org-a.example.com": "Admin",
-                               "editor@org-a.example.com": "Editor", "viewer@org-a.example.com": "Viewer"}
+    assert emails_roles(r) == {
+        "owner@org-a.example.com": "Owner",
+        "admin@org-a.example.com": "Admin",
+        "editor@org-a.example.com": "Editor",
+        "viewer@org-a.example.com": "Viewer",
+    }
 
 
 def test_admin_adds_editor_but_not_admin(client, org_a):
@@ -37,9 +41,13 @@ def test_last_owner_cannot_leave_or_be_demoted(client, org_a):
     r = client.delete(f"/members/{owner}", headers=org_a.headers())
     assert r.status_code == 409
     # With a second Owner the first may step down.
-    assert client.patch(f"/members/{org_a.users['Admin']}", json={"role": "Owner"},
-                        headers=org_a.headers()).status_code == 200
-    assert client.patch(f"/members/{owner}", json={"role": "Viewer"}, headers=org_a.headers()).json()["role"] == "Viewer"
+    assert (
+        client.patch(f"/members/{org_a.users['Admin']}", json={"role": "Owner"}, headers=org_a.headers()).status_code
+        == 200
+    )
+    assert (
+        client.patch(f"/members/{owner}", json={"role": "Viewer"}, headers=org_a.headers()).json()["role"] == "Viewer"
+    )
 
 
 def test_admin_cannot_touch_owner(client, org_a):

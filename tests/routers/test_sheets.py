@@ -12,11 +12,15 @@ from app.core.config import get_settings
 from tests.sheets_server import TOKEN, SheetsServer
 
 SHEET_ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
-ROWS = [["Relatório de vendas"], [], ["Data", "Valor", "UF", "Categoria"],
-        [45292, 1234.56, "SP", "A"],            # serial date (2024-01-01) and a number, as UNFORMATTED_VALUE gives
-        ["15/01/2024", "1.000,50", "rj", "B"],  # text cells typed by hand
-        [45337, 99.9, "Minas Gerais", "A"],     # 2024-02-15
-        [45338, "abc", "SP", "B"]]              # a bad value: rejected, accounted for
+ROWS = [
+    ["Relatório de vendas"],
+    [],
+    ["Data", "Valor", "UF", "Categoria"],
+    [45292, 1234.56, "SP", "A"],  # serial date (2024-01-01) and a number, as UNFORMATTED_VALUE gives
+    ["15/01/2024", "1.000,50", "rj", "B"],  # text cells typed by hand
+    [45337, 99.9, "Minas Gerais", "A"],  # 2024-02-15
+    [45338, "abc", "SP", "B"],
+]  # a bad value: rejected, accounted for
 
 
 @pytest.fixture
@@ -32,11 +36,18 @@ def sheets(monkeypatch):
 
 def service_account() -> dict:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return {"type": "service_account", "project_id": "painel-test", "private_key_id": "k1", "private_key": pem,
-            "client_email": "painel-reader@painel-test.iam.gserviceaccount.com", "client_id": "1",
-            "token_uri": "https://evil.example/token"}
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "painel-test",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "painel-reader@painel-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://evil.example/token",
+    }
 
 
 def authorized_user() -> dict:
@@ -48,8 +59,9 @@ def put_creds(client, org, creds, role="Admin"):
 
 
 def ingest(client, org, **body):
-    return client.post("/ingest/sheets", headers=org.headers("Editor"),
-                       json={"spreadsheet_id": SHEET_ID, "range": "Plan1", **body})
+    return client.post(
+        "/ingest/sheets", headers=org.headers("Editor"), json={"spreadsheet_id": SHEET_ID, "range": "Plan1", **body}
+    )
 
 
 def test_service_account_flow_loads_exact_values(client, org_a, sheets):
@@ -63,11 +75,16 @@ def test_service_account_flow_loads_exact_values(client, org_a, sheets):
     assert (report["rows_received"], report["rows_loaded"], report["rows_rejected"]) == (4, 3, 1)
     assert report["rejected_sample"][0]["line"] == 7 and report["rejected_sample"][0]["value"] == "abc"
     assert sheets.state.token_requests == 1  # the token came from the configured endpoint, not the JSON's
-    items = client.get("/indicators/valor-mes-a-mes", headers=org_a.headers(),
-                       params={"from": "2024-01-01", "to": "2024-02-29"}).json()["items"]
+    items = client.get(
+        "/indicators/valor-mes-a-mes", headers=org_a.headers(), params={"from": "2024-01-01", "to": "2024-02-29"}
+    ).json()["items"]
     assert [i["value"] for i in items] == [float(Decimal("1234.56") + Decimal("1000.50")), 99.9]
-    ufs = {i["uf"]: i["value"] for i in client.get("/indicators/mapa-por-uf", headers=org_a.headers(),
-           params={"from": "2024-01-01", "to": "2024-12-31"}).json()["items"]}
+    ufs = {
+        i["uf"]: i["value"]
+        for i in client.get(
+            "/indicators/mapa-por-uf", headers=org_a.headers(), params={"from": "2024-01-01", "to": "2024-12-31"}
+        ).json()["items"]
+    }
     assert (ufs["SP"], ufs["RJ"], ufs["MG"]) == (1234.56, 1000.5, 99.9)
 
 
@@ -83,16 +100,19 @@ def test_authorized_user_flow_and_source_reuse(client, org_a, sheets):
 def test_errors_are_clear(client, org_a, sheets):
     sa = service_account()
     put_creds(client, org_a, sa)
-    missing = client.post("/ingest/sheets", headers=org_a.headers("Editor"),
-                          json={"spreadsheet_id": "1MissingSheet0000000000000", "range": "Plan1"})
+    missing = client.post(
+        "/ingest/sheets",
+        headers=org_a.headers("Editor"),
+        json={"spreadsheet_id": "1MissingSheet0000000000000", "range": "Plan1"},
+    )
     assert missing.status_code == 404 and missing.json()["code"] == "sheet_not_found"
     sheets.state.forbidden.add(SHEET_ID)
     denied = ingest(client, org_a)
     assert denied.status_code == 403 and sa["client_email"] in denied.json()["detail"]
     sheets.state.forbidden.clear()
-    sheets.state.rate_limited[SHEET_ID] = 2          # retried with backoff, then succeeds
+    sheets.state.rate_limited[SHEET_ID] = 2  # retried with backoff, then succeeds
     assert ingest(client, org_a).status_code == 201
-    sheets.state.rate_limited[SHEET_ID] = 100        # retries exhausted
+    sheets.state.rate_limited[SHEET_ID] = 100  # retries exhausted
     limited = ingest(client, org_a)
     assert limited.status_code == 503 and limited.json()["code"] == "sheets_unavailable"
     sheets.state.rate_limited.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -66,6 +67,7 @@ def no_connection(monkeypatch):
         def _raise(*args, **kwargs):
             attempts.append(name)
             raise AssertionError(f"{name} called for a refused URL")
+
         return _raise
 
     monkeypatch.setattr(socket, "create_connection", forbid("socket.create_connection"))
@@ -92,8 +94,16 @@ def fake_dns(monkeypatch, table: dict[str, list[str]]) -> list[str]:
         asked.append(host)
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (ip, port, 0, 0) if ":" in ip else (ip, port)) for ip in table[host]]
+        return [
+            (
+                socket.AF_INET6 if ":" in ip else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (ip, port, 0, 0) if ":" in ip else (ip, port),
+            )
+            for ip in table[host]
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return asked
@@ -104,12 +114,12 @@ def fake_dns(monkeypatch, table: dict[str, list[str]]) -> list[str]:
 REFUSED = [
     ("not a url", "invalid_url"),
     ("", "invalid_url"),
-    (f"postgresql://u:{PASSWORD}@x@{PUBLIC_IP}/db", "invalid_url"),               # unencoded '@' in the password
-    (f"postgresql://u/x:{PASSWORD}@{PUBLIC_IP}/db", "invalid_url"),               # unencoded '/' in the user
+    (f"postgresql://u:{PASSWORD}@x@{PUBLIC_IP}/db", "invalid_url"),  # unencoded '@' in the password
+    (f"postgresql://u/x:{PASSWORD}@{PUBLIC_IP}/db", "invalid_url"),  # unencoded '/' in the user
     (f"postgresql://u:{PASSWORD}@{PUBLIC_IP}:99999/db", "invalid_url"),
     (f"postgresql://u:{PASSWORD}@{PUBLIC_IP}:abc/db", "invalid_url"),
     (f"postgresql://u:{PASSWORD}@{PUBLIC_IP}/a=b", "invalid_url"),
-    (f"postgresql://u:pw@{PUBLIC_IP}?{PASSWORD}@x/db", "invalid_url"),            # '?' and '@' in the password
+    (f"postgresql://u:pw@{PUBLIC_IP}?{PASSWORD}@x/db", "invalid_url"),  # '?' and '@' in the password
     ("sqlite://", "dialect_not_allowed"),
     ("sqlite:///tmp/painel.db", "dialect_not_allowed"),
     ("sqlite+pysqlite:///:memory:", "dialect_not_allowed"),
@@ -152,8 +162,10 @@ REFUSED = [
     (f"mysql+pymysql://u:{PASSWORD}@{PUBLIC_IP}/db?unix_socket=/run/mysqld/mysqld.sock", "param_not_allowed"),
     (f"mariadb+pymysql://u:{PASSWORD}@{PUBLIC_IP}/db?ssl_key=/etc/ssl/private/key.pem", "param_not_allowed"),
     (f"mssql+pyodbc://u:{PASSWORD}@{PUBLIC_IP}/db?odbc_connect=DRIVER%3D%2Ftmp%2Fevil.so", "param_not_allowed"),
-    (f"mssql+pyodbc://u:{PASSWORD}@{PUBLIC_IP}/db?driver=ODBC+Driver+18+for+SQL+Server&autocommit=true",
-     "param_not_allowed"),
+    (
+        f"mssql+pyodbc://u:{PASSWORD}@{PUBLIC_IP}/db?driver=ODBC+Driver+18+for+SQL+Server&autocommit=true",
+        "param_not_allowed",
+    ),
     (f"mssql+pyodbc://u:{PASSWORD}@{PUBLIC_IP}/db?driver=%2Ftmp%2Fevil.so", "invalid_param_value"),
     (f"mssql+pyodbc://{PUBLIC_IP}/db?driver=ODBC+Driver+18+for+SQL+Server", "credentials_required"),
     (f"mssql+pyodbc://u:{PASSWORD}@some_dsn", "param_required"),
@@ -167,7 +179,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("raw, code", REFUSED)
+@pytest.mark.parametrize(("raw", "code"), REFUSED)
 def test_refused_urls_never_connect(raw, code, no_connection):
     err = _refusal(raw, allow_private=False)
     assert err.code == code
@@ -198,18 +210,36 @@ def test_missing_driver_names_the_pip_package(monkeypatch, no_connection):
     assert "pip install pyodbc" in err.detail
     err = _refusal(f"oracle+oracledb://u:{PASSWORD}@{PUBLIC_IP}:1521/db")
     assert "pip install oracledb" in err.detail
-    err = _refusal(f"postgresql://u:{PASSWORD}@{PUBLIC_IP}/db")     # SQLAlchemy 2.1's default is psycopg 3
+    err = _refusal(f"postgresql://u:{PASSWORD}@{PUBLIC_IP}/db")  # SQLAlchemy 2.1's default is psycopg 3
     assert "psycopg[binary]" in err.detail and "postgresql+psycopg2://" in err.detail
     assert set(looked_up) <= {"pyodbc", "oracledb", "psycopg", "psycopg2"}
     assert conn_service.PIP_PACKAGES["pymysql"] == "PyMySQL" and "asyncpg" not in conn_service.PIP_PACKAGES
 
 
 PRIVATE_SPELLINGS = [
-    "0x7f000001", "2130706433", "017700000001", "127.1", "[::ffff:127.0.0.1]", "[::1]", "0.0.0.0",
-    "169.254.169.254", "10.0.0.5", "172.16.3.4", "192.168.1.1", "100.64.0.1", "[fd00::1]", "[fe80::1]",
-    "[64:ff9b::7f00:1]", "[::ffff:0:7f00:1]", "[2002:c0a8:101::1]", "[::]", "224.0.0.1", "255.255.255.255",
-    "0x7f.1", "[::ffff:169.254.169.254]",
-    "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",     # Teredo whose client is 192.0.2.45 (documentation range)
+    "0x7f000001",
+    "2130706433",
+    "017700000001",
+    "127.1",
+    "[::ffff:127.0.0.1]",
+    "[::1]",
+    "0.0.0.0",
+    "169.254.169.254",
+    "10.0.0.5",
+    "172.16.3.4",
+    "192.168.1.1",
+    "100.64.0.1",
+    "[fd00::1]",
+    "[fe80::1]",
+    "[64:ff9b::7f00:1]",
+    "[::ffff:0:7f00:1]",
+    "[2002:c0a8:101::1]",
+    "[::]",
+    "224.0.0.1",
+    "255.255.255.255",
+    "0x7f.1",
+    "[::ffff:169.254.169.254]",
+    "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",  # Teredo whose client is 192.0.2.45 (documentation range)
 ]
 
 
@@ -220,13 +250,32 @@ def test_private_addresses_refused_without_the_resolver(scheme, host, monkeypatc
     err = _refusal(f"{scheme}://u:{PASSWORD}@{host}:5432/db", allow_private=False)
     assert (err.status_code, err.code) == (403, "private_host_refused")
     assert "ALLOW_PRIVATE_DATASOURCE_HOSTS=true" in err.detail and PASSWORD not in err.detail
-    assert asked == []      # numeric spellings are parsed here, not left to the resolver
+    assert asked == []  # numeric spellings are parsed here, not left to the resolver
 
 
-@pytest.mark.parametrize("spelling", ["0x7f000001", "2130706433", "017700000001", "127.1", "0x7f.1", "10.1.2",
-                                      "0", "1.2.3.4", "0x", "08.1.1.1", "1.2.3.4.5", "256.1.1.1", "1.256",
-                                      "4294967296", "01.02.03.010", "0177.1", "example.com",
-                                      "127.0.0.1.nip.io"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "0x7f000001",
+        "2130706433",
+        "017700000001",
+        "127.1",
+        "0x7f.1",
+        "10.1.2",
+        "0",
+        "1.2.3.4",
+        "0x",
+        "08.1.1.1",
+        "1.2.3.4.5",
+        "256.1.1.1",
+        "1.256",
+        "4294967296",
+        "01.02.03.010",
+        "0177.1",
+        "example.com",
+        "127.0.0.1.nip.io",
+    ],
+)
 def test_numeric_spellings_match_the_c_resolver(spelling):
     try:
         expected = ipaddress.IPv4Address(socket.inet_aton(spelling))
@@ -236,8 +285,14 @@ def test_numeric_spellings_match_the_c_resolver(spelling):
 
 
 def test_names_resolving_to_any_private_address_are_refused(monkeypatch, no_connection):
-    fake_dns(monkeypatch, {"rebind.example.com": [PUBLIC_IP, "127.0.0.1"], "v6.example.com": ["fd12::1"],
-                           "127.0.0.1.nip.io": ["127.0.0.1"]})
+    fake_dns(
+        monkeypatch,
+        {
+            "rebind.example.com": [PUBLIC_IP, "127.0.0.1"],
+            "v6.example.com": ["fd12::1"],
+            "127.0.0.1.nip.io": ["127.0.0.1"],
+        },
+    )
     for host in ["rebind.example.com", "v6.example.com", "127.0.0.1.nip.io"]:
         err = _refusal(f"postgresql+psycopg2://u@{host}/db", allow_private=False)
         assert err.code == "private_host_refused", host
@@ -256,7 +311,11 @@ def test_unresolvable_host(monkeypatch, no_connection):
 def test_private_hosts_allowed_when_configured(monkeypatch, no_connection):
     checked = conn_service.check_url("postgresql+psycopg2://u@0x7f000001/db", allow_private=True)
     assert (checked.address, checked.url.host, checked.url.port, checked.original_host) == (
-        "127.0.0.1", "127.0.0.1", 5432, "0x7f000001")
+        "127.0.0.1",
+        "127.0.0.1",
+        5432,
+        "0x7f000001",
+    )
     monkeypatch.setattr(get_settings(), "ALLOW_PRIVATE_DATASOURCE_HOSTS", False)
     assert _refusal("postgresql+psycopg2://u@10.0.0.5/db").code == "private_host_refused"
     monkeypatch.setattr(get_settings(), "ALLOW_PRIVATE_DATASOURCE_HOSTS", True)
@@ -267,20 +326,26 @@ def test_checked_url_is_rebuilt_from_allowed_parts_only(monkeypatch, no_connecti
     fake_dns(monkeypatch, {"db.example.com": ["2606:2800:21f:cb07:6820:80da:af6b:8b2c", PUBLIC_IP]})
     checked = conn_service.check_url(
         f"postgres://u:{quote('p@ss:/%', safe='')}@db.example.com/sales?sslmode=verify-full&application_name=x",
-        allow_private=False)
+        allow_private=False,
+    )
     assert checked.url.drivername == "postgresql+psycopg2"
     assert (checked.dialect, checked.driver, checked.address, checked.original_host) == (
-        "postgresql", "psycopg2", PUBLIC_IP, "db.example.com")     # IPv4 preferred
+        "postgresql",
+        "psycopg2",
+        PUBLIC_IP,
+        "db.example.com",
+    )  # IPv4 preferred
     assert (checked.url.host, checked.url.port, checked.url.password) == (PUBLIC_IP, 5432, "p@ss:/%")
     assert dict(checked.url.query) == {"sslmode": "verify-full", "application_name": "x"}
 
 
 # --- DNS pinning: the connection goes to the checked address ----------------------------------------------
 
+
 def test_engine_connects_to_the_checked_address_even_if_dns_changes(monkeypatch):
     fake_dns(monkeypatch, {"db.example.com": [PUBLIC_IP]})
     checked = conn_service.check_url(f"postgresql+psycopg2://u:{PASSWORD}@db.example.com/sales", allow_private=False)
-    fake_dns(monkeypatch, {"db.example.com": ["127.0.0.1"]})      # rebinding after the check
+    fake_dns(monkeypatch, {"db.example.com": ["127.0.0.1"]})  # rebinding after the check
     captured: dict = {}
 
     import psycopg2
@@ -320,9 +385,10 @@ def test_passwordless_postgres_urls_never_use_the_servers_saved_passwords(monkey
 
 def test_libpq_does_not_resolve_the_name_when_hostaddr_is_given(monkeypatch, postgres):
     fake_dns(monkeypatch, {"pinned.painel.invalid": ["127.0.0.1"]})
-    checked = conn_service.check_url("postgresql+psycopg2://postgres@pinned.painel.invalid:5432/test",
-                                     allow_private=True)
-    monkeypatch.undo()      # the name no longer resolves anywhere
+    checked = conn_service.check_url(
+        "postgresql+psycopg2://postgres@pinned.painel.invalid:5432/test", allow_private=True
+    )
+    monkeypatch.undo()  # the name no longer resolves anywhere
     engine = conn_service.open_engine(checked)
     try:
         with engine.connect() as conn:
@@ -345,6 +411,7 @@ def test_pymysql_connects_to_the_rewritten_ip(monkeypatch, mariadb):
 
 
 # --- real servers ------------------------------------------------------------------------------------------
+
 
 def test_connection_to_postgres(postgres):
     result = conn_service.test_connection(postgres, allow_private=True)
@@ -379,11 +446,11 @@ def test_postgres_session_is_read_only_with_a_statement_timeout(postgres):
             assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
             with pytest.raises(sqlalchemy.exc.DBAPIError) as info:
                 conn.exec_driver_sql("CREATE TABLE painel_never_created (a int)")
-            assert info.value.orig.pgcode == "25006"        # read_only_sql_transaction
+            assert info.value.orig.pgcode == "25006"  # read_only_sql_transaction
             conn.rollback()
             with pytest.raises(sqlalchemy.exc.DBAPIError) as info:
                 conn.exec_driver_sql("SELECT pg_sleep(2)")
-            assert info.value.orig.pgcode == "57014"        # query_canceled
+            assert info.value.orig.pgcode == "57014"  # query_canceled
     finally:
         engine.dispose()
 
@@ -400,11 +467,11 @@ def test_mariadb_session_is_read_only_with_a_statement_timeout(mariadb):
             assert conn.exec_driver_sql("SELECT @@session.tx_read_only").scalar() == 1
             with pytest.raises(sqlalchemy.exc.DBAPIError) as info:
                 conn.exec_driver_sql(f"INSERT INTO {table} VALUES (1)")
-            assert info.value.orig.args[0] == 1792          # cannot execute in a read-only transaction
+            assert info.value.orig.args[0] == 1792  # cannot execute in a read-only transaction
             conn.rollback()
             with pytest.raises(sqlalchemy.exc.DBAPIError) as info:
                 conn.exec_driver_sql("SELECT SLEEP(2) FROM (SELECT 1) AS t")
-            assert info.value.orig.args[0] == 1969          # max_statement_time exceeded
+            assert info.value.orig.args[0] == 1969  # max_statement_time exceeded
     finally:
         engine.dispose()
         with admin.begin() as conn:
@@ -434,11 +501,13 @@ def mariadb_user(mariadb):
 
 def test_mariadb_password_auth(mariadb_user):
     name, password = mariadb_user
-    good = URL.create("mysql+pymysql", username=name, password=password, host="127.0.0.1", port=3306,
-                      database="test").render_as_string(hide_password=False)
+    good = URL.create(
+        "mysql+pymysql", username=name, password=password, host="127.0.0.1", port=3306, database="test"
+    ).render_as_string(hide_password=False)
     assert conn_service.test_connection(good, allow_private=True)["ok"] is True
-    bad = URL.create("mysql+pymysql", username=name, password="wrong-" + password, host="127.0.0.1", port=3306,
-                     database="test").render_as_string(hide_password=False)
+    bad = URL.create(
+        "mysql+pymysql", username=name, password="wrong-" + password, host="127.0.0.1", port=3306, database="test"
+    ).render_as_string(hide_password=False)
     with pytest.raises(AppError) as info:
         conn_service.test_connection(bad, allow_private=True)
     assert (info.value.status_code, info.value.code) == (422, "auth_failed")
@@ -446,8 +515,10 @@ def test_mariadb_password_auth(mariadb_user):
 
 
 def test_unknown_database(postgres, mariadb):
-    for raw in ["postgresql+psycopg2://postgres@127.0.0.1:5432/painel_no_such_db",
-                "mysql+pymysql://root@127.0.0.1:3306/painel_no_such_db"]:
+    for raw in [
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/painel_no_such_db",
+        "mysql+pymysql://root@127.0.0.1:3306/painel_no_such_db",
+    ]:
         with pytest.raises(AppError) as info:
             conn_service.test_connection(raw, allow_private=True)
         assert (info.value.status_code, info.value.code) == (422, "database_not_found")
@@ -473,10 +544,8 @@ class FakeServer:
             except OSError:
                 return
             if self.mode == "garbage":
-                try:
+                with contextlib.suppress(OSError):
                     client.sendall(b"HTTP/1.1 400 Bad Request\r\nServer: not-a-db\r\n\r\n\x00\xff\x10garbage")
-                except OSError:
-                    pass
                 client.close()
             elif self.mode == "close":
                 client.close()
@@ -509,19 +578,29 @@ def test_connection_failures_look_identical(scheme):
         finally:
             server.stop()
     bodies["closed"] = _failure_body(f"{scheme}@127.0.0.1:{port}/test")
-    expected = {"status": 422, "title": "Unprocessable content", "code": "connection_failed",
-                "detail": f"Could not connect to 127.0.0.1:{port}"}
-    assert bodies == {mode: expected for mode in ("garbage", "close", "silent", "closed")}
+    expected = {
+        "status": 422,
+        "title": "Unprocessable content",
+        "code": "connection_failed",
+        "detail": f"Could not connect to 127.0.0.1:{port}",
+    }
+    assert bodies == dict.fromkeys(("garbage", "close", "silent", "closed"), expected)
     assert _failure_body(f"{scheme}@127.0.0.1:1/test") == expected | {"detail": "Could not connect to 127.0.0.1:1"}
 
 
 # --- the app's own database -------------------------------------------------------------------------------
 
+
 def test_app_database_is_refused_even_with_private_hosts_allowed(monkeypatch, no_connection):
     monkeypatch.setattr(get_settings(), "DATABASE_URL", PG_URL)
-    for raw in [PG_URL, "postgresql://postgres@localhost/test", "postgresql+psycopg2://other@127.1:5432/test",
-                "postgresql+psycopg2://postgres@[::1]:5432/test", "postgresql+psycopg2://x:y@0.0.0.0/test",
-                "postgresql+psycopg2://postgres@127.0.0.1:5432/test?sslmode=disable"]:
+    for raw in [
+        PG_URL,
+        "postgresql://postgres@localhost/test",
+        "postgresql+psycopg2://other@127.1:5432/test",
+        "postgresql+psycopg2://postgres@[::1]:5432/test",
+        "postgresql+psycopg2://x:y@0.0.0.0/test",
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/test?sslmode=disable",
+    ]:
         err = _refusal(raw, allow_private=True)
         assert (err.status_code, err.code) == (403, "app_database_refused"), raw
     assert _refusal(PG_URL, allow_private=False).status_code == 403
@@ -550,8 +629,9 @@ SECRETS = ["plain-Pw1", "p@ss", "a:b:c", "x/y/z", "100%", "%41%", "p@:/%?#&=+ é
 
 @pytest.mark.parametrize("password", SECRETS)
 def test_mask_url_never_shows_the_password(password):
-    raw = URL.create("postgresql+psycopg2", username="reader", password=password, host="db.example.com",
-                     port=5432, database="sales").render_as_string(hide_password=False)
+    raw = URL.create(
+        "postgresql+psycopg2", username="reader", password=password, host="db.example.com", port=5432, database="sales"
+    ).render_as_string(hide_password=False)
     masked = conn_service.mask_url(raw)
     assert password not in masked and quote(password, safe="") not in masked
     assert masked == "postgresql+psycopg2://reader:***@db.example.com:5432/sales"
@@ -566,10 +646,17 @@ def test_mask_url_edge_cases():
     assert PASSWORD not in masked and "credentials_base64=***" in masked
 
 
-@pytest.mark.parametrize("password", SECRETS + ["", None])
+@pytest.mark.parametrize("password", [*SECRETS, "", None])
 def test_split_and_join_round_trip(password):
-    raw = URL.create("mysql+pymysql", username="us:er@x", password=password, host="db.example.com", port=3306,
-                     database="sales", query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
+    raw = URL.create(
+        "mysql+pymysql",
+        username="us:er@x",
+        password=password,
+        host="db.example.com",
+        port=3306,
+        database="sales",
+        query={"charset": "utf8mb4"},
+    ).render_as_string(hide_password=False)
     stored, secret = conn_service.split_secret(raw)
     assert secret == password
     assert make_url(stored).password is None

@@ -42,8 +42,10 @@ HOSTILE_INDICATOR_SQL = [
     ("INSERT INTO facts (value) VALUES (1)", f"{NOT_SELECT} (found INSERT)"),
     ("UPDATE facts SET value = 0", f"{NOT_SELECT} (found UPDATE)"),
     ("DELETE FROM facts", f"{NOT_SELECT} (found DELETE)"),
-    ("MERGE INTO facts f USING facts g ON f.batch_id = g.batch_id WHEN MATCHED THEN DELETE",
-     f"{NOT_SELECT} (found MERGE)"),
+    (
+        "MERGE INTO facts f USING facts g ON f.batch_id = g.batch_id WHEN MATCHED THEN DELETE",
+        f"{NOT_SELECT} (found MERGE)",
+    ),
     ("TRUNCATE facts", f"{NOT_SELECT} (found TRUNCATE)"),
     ("WITH d AS (DELETE FROM facts RETURNING *) SELECT * FROM d", f"{NOT_SELECT} (found DELETE)"),
     ("WITH u AS (UPDATE facts SET value = 0 RETURNING *) SELECT count(*) FROM u", f"{NOT_SELECT} (found UPDATE)"),
@@ -57,8 +59,10 @@ HOSTILE_INDICATOR_SQL = [
     ("SELECT PG_SLEEP(10)", "Function PG_SLEEP is not allowed"),
     ('SELECT "pg_sleep"(10)', "Function pg_sleep is not allowed"),
     ("SELECT pg_catalog.pg_sleep(1)", "Function pg_catalog.pg_sleep is not allowed"),
-    ("SELECT uf FROM facts WHERE value > (SELECT max(x) FROM (SELECT pg_sleep(1) AS x) s)",
-     "Function pg_sleep is not allowed"),
+    (
+        "SELECT uf FROM facts WHERE value > (SELECT max(x) FROM (SELECT pg_sleep(1) AS x) s)",
+        "Function pg_sleep is not allowed",
+    ),
     ("SELECT * FROM dblink('host=evil', 'SELECT 1') AS t(a int)", "Function dblink is not allowed"),
     ("SELECT lo_import('/etc/passwd')", "Function lo_import is not allowed"),
     ("SELECT current_setting('app.current_org')", "Function current_setting is not allowed"),
@@ -75,8 +79,10 @@ HOSTILE_INDICATOR_SQL = [
     ("SELECT * FROM staging_rows", f"Table 'staging_rows' {NOT_AVAILABLE}"),
     ("SELECT 1 UNION SELECT password FROM users", f"Table 'users' {NOT_AVAILABLE}"),
     ("SELECT (SELECT email FROM users LIMIT 1)", f"Table 'users' {NOT_AVAILABLE}"),
-    ("SELECT f.value FROM facts f JOIN memberships m ON m.org_id = f.data_source_id",
-     f"Table 'memberships' {NOT_AVAILABLE}"),
+    (
+        "SELECT f.value FROM facts f JOIN memberships m ON m.org_id = f.data_source_id",
+        f"Table 'memberships' {NOT_AVAILABLE}",
+    ),
     ("SELECT * FROM facts WHERE EXISTS (SELECT 1 FROM organizations)", f"Table 'organizations' {NOT_AVAILABLE}"),
     # a CTE does not launder the real table it reads, and only shadows names inside its own scope
     ("WITH users AS (SELECT * FROM users) SELECT * FROM users", f"Table 'users' {NOT_AVAILABLE}"),
@@ -149,32 +155,73 @@ def test_deep_nesting_is_refused_not_crashing() -> None:
 
 # (sql, binds, tables) accepted for custom indicators on postgres
 LEGIT_INDICATOR_SQL = [
-    ("SELECT uf, sum(value) AS total FROM facts WHERE uf = :uf AND date >= :from GROUP BY uf",
-     ("uf", "from"), ("facts",)),
-    ("SELECT sum(value) FROM facts WHERE date < :to AND date >= :from AND (uf = :uf OR :uf IS NULL)",
-     ("to", "from", "uf"), ("facts",)),
-    ("WITH monthly AS (SELECT date_trunc('month', date) AS month, sum(value) AS total FROM facts GROUP BY 1) "
-     "SELECT month, total FROM monthly ORDER BY month", (), ("facts",)),
-    ("SELECT date, value, row_number() OVER (PARTITION BY uf ORDER BY date DESC) AS rn, "
-     "lag(value) OVER (ORDER BY date) AS previous FROM facts", (), ("facts",)),
-    ("SELECT CASE WHEN value > :threshold THEN 'alto' ELSE 'baixo' END AS faixa, count(*) FROM facts GROUP BY 1",
-     ("threshold",), ("facts",)),
+    (
+        "SELECT uf, sum(value) AS total FROM facts WHERE uf = :uf AND date >= :from GROUP BY uf",
+        ("uf", "from"),
+        ("facts",),
+    ),
+    (
+        "SELECT sum(value) FROM facts WHERE date < :to AND date >= :from AND (uf = :uf OR :uf IS NULL)",
+        ("to", "from", "uf"),
+        ("facts",),
+    ),
+    (
+        "WITH monthly AS (SELECT date_trunc('month', date) AS month, sum(value) AS total FROM facts GROUP BY 1) "
+        "SELECT month, total FROM monthly ORDER BY month",
+        (),
+        ("facts",),
+    ),
+    (
+        "SELECT date, value, row_number() OVER (PARTITION BY uf ORDER BY date DESC) AS rn, "
+        "lag(value) OVER (ORDER BY date) AS previous FROM facts",
+        (),
+        ("facts",),
+    ),
+    (
+        "SELECT CASE WHEN value > :threshold THEN 'alto' ELSE 'baixo' END AS faixa, count(*) FROM facts GROUP BY 1",
+        ("threshold",),
+        ("facts",),
+    ),
     ("SELECT date_trunc('month', date) AS mes, avg(value) FROM facts GROUP BY 1", (), ("facts",)),
     ("SELECT extract(year FROM date) AS ano, max(value) FROM facts GROUP BY 1", (), ("facts",)),
-    ("SELECT uf, value FROM facts WHERE category = 'a' UNION ALL SELECT uf, value FROM facts WHERE category = 'b'",
-     (), ("facts",)),
-    ("SELECT attributes->>'Canal' AS canal, sum(value) FROM facts WHERE attributes->>'Canal' = :canal GROUP BY 1",
-     ("canal",), ("facts",)),
-    ("SELECT s.uf, s.total FROM (SELECT uf, sum(value) AS total FROM facts GROUP BY uf) AS s WHERE s.total > 0",
-     (), ("facts",)),
-    ("SELECT uf, sum(value) AS total FROM facts GROUP BY uf ORDER BY total DESC LIMIT :limit OFFSET 5",
-     ("limit",), ("facts",)),
-    ("SELECT coalesce(nullif(trim(lower(uf)), ''), 'n/d') AS uf, round(avg(value)::numeric, 2), "
-     "percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FROM facts GROUP BY 1", (), ("facts",)),
-    ("SELECT to_char(date, 'YYYY-MM'), count(DISTINCT batch_id) FILTER (WHERE value > 0) FROM facts "
-     "WHERE uf = ANY(:ufs) AND date BETWEEN :from AND :to GROUP BY 1", ("ufs", "from", "to"), ("facts",)),
-    ("WITH RECURSIVE n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 3) "
-     "SELECT f.value FROM facts f JOIN n ON n.i = f.data_source_id", (), ("facts",)),
+    (
+        "SELECT uf, value FROM facts WHERE category = 'a' UNION ALL SELECT uf, value FROM facts WHERE category = 'b'",
+        (),
+        ("facts",),
+    ),
+    (
+        "SELECT attributes->>'Canal' AS canal, sum(value) FROM facts WHERE attributes->>'Canal' = :canal GROUP BY 1",
+        ("canal",),
+        ("facts",),
+    ),
+    (
+        "SELECT s.uf, s.total FROM (SELECT uf, sum(value) AS total FROM facts GROUP BY uf) AS s WHERE s.total > 0",
+        (),
+        ("facts",),
+    ),
+    (
+        "SELECT uf, sum(value) AS total FROM facts GROUP BY uf ORDER BY total DESC LIMIT :limit OFFSET 5",
+        ("limit",),
+        ("facts",),
+    ),
+    (
+        "SELECT coalesce(nullif(trim(lower(uf)), ''), 'n/d') AS uf, round(avg(value)::numeric, 2), "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FROM facts GROUP BY 1",
+        (),
+        ("facts",),
+    ),
+    (
+        "SELECT to_char(date, 'YYYY-MM'), count(DISTINCT batch_id) FILTER (WHERE value > 0) FROM facts "
+        "WHERE uf = ANY(:ufs) AND date BETWEEN :from AND :to GROUP BY 1",
+        ("ufs", "from", "to"),
+        ("facts",),
+    ),
+    (
+        "WITH RECURSIVE n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 3) "
+        "SELECT f.value FROM facts f JOIN n ON n.i = f.data_source_id",
+        (),
+        ("facts",),
+    ),
     ("(SELECT max(date) FROM facts)", (), ("facts",)),
 ]
 
@@ -199,8 +246,10 @@ def test_rendered_sql_is_exact_and_binds_stay_named() -> None:
 
 
 def test_comments_are_stripped_from_the_rendered_sql() -> None:
-    sql = ("/* header note */ SELECT sum(value) /* secret note */ FROM facts -- trailing remark\n"
-           "WHERE uf = :uf -- another\n;")
+    sql = (
+        "/* header note */ SELECT sum(value) /* secret note */ FROM facts -- trailing remark\n"
+        "WHERE uf = :uf -- another\n;"
+    )
     result = validate_select(sql, allowed_tables=FACTS)
     for fragment in ("note", "remark", "another", "--", "/*"):
         assert fragment not in result.sql
@@ -218,13 +267,22 @@ def test_sqlite_indicator_runs_with_its_binds() -> None:
     engine = create_engine("sqlite://", module=sqlite3)
     rows = [("2024-01-15", 10, "SP"), ("2024-01-20", 5, "SP"), ("2024-02-01", 7, "RJ"), ("2024-02-03", 1, "SP")]
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE facts (date TEXT, value NUMERIC, uf TEXT, category TEXT, attributes TEXT, "
-                          "data_source_id INT, batch_id INT)"))
-        conn.execute(text("INSERT INTO facts (date, value, uf) VALUES (:d, :v, :uf)"),
-                     [{"d": d, "v": v, "uf": uf} for d, v, uf in rows])
+        conn.execute(
+            text(
+                "CREATE TABLE facts (date TEXT, value NUMERIC, uf TEXT, category TEXT, attributes TEXT, "
+                "data_source_id INT, batch_id INT)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO facts (date, value, uf) VALUES (:d, :v, :uf)"),
+            [{"d": d, "v": v, "uf": uf} for d, v, uf in rows],
+        )
         result = validate_select(
             "SELECT strftime('%Y-%m', date) AS mes, sum(value) AS total FROM facts -- per month\n"
-            "WHERE uf = :uf AND date >= :from GROUP BY 1 ORDER BY 1", dialect="sqlite", allowed_tables=FACTS)
+            "WHERE uf = :uf AND date >= :from GROUP BY 1 ORDER BY 1",
+            dialect="sqlite",
+            allowed_tables=FACTS,
+        )
         assert result.binds == ("uf", "from")
         got = conn.execute(text(result.sql), {"uf": "SP", "from": "2024-01-16"}).all()
     expected: dict[str, Decimal] = {}
@@ -235,9 +293,12 @@ def test_sqlite_indicator_runs_with_its_binds() -> None:
 
 
 def test_sqlite_indicator_functions_accepted() -> None:
-    result = validate_select("SELECT json_extract(attributes, '$.Canal') AS canal, date(date) AS dia, "
-                             "ifnull(substr(uf, 1, 1), '-') FROM facts WHERE category = :cat",
-                             dialect="sqlite", allowed_tables=FACTS)
+    result = validate_select(
+        "SELECT json_extract(attributes, '$.Canal') AS canal, date(date) AS dia, "
+        "ifnull(substr(uf, 1, 1), '-') FROM facts WHERE category = :cat",
+        dialect="sqlite",
+        allowed_tables=FACTS,
+    )
     assert result.binds == ("cat",)
     assert result.tables == ("facts",)
 
@@ -249,12 +310,21 @@ def test_indicator_refuses_snowflake_stages() -> None:
 
 def test_validated_sql_can_be_reparsed_and_rendered_with_keyword_binds() -> None:
     # plain sqlglot.parse_one() fails on ":from"; callers wrapping the query (e.g. a facts CTE) use parse_sql
-    checked = validate_select("SELECT sum(value) FROM facts WHERE date >= :from AND date < :to", dialect="sqlite",
-                              allowed_tables=FACTS)
+    checked = validate_select(
+        "SELECT sum(value) FROM facts WHERE date >= :from AND date < :to", dialect="sqlite", allowed_tables=FACTS
+    )
     tree = parse_sql(checked.sql, "sqlite")
-    tree.set("with_", exp.With(expressions=[exp.CTE(this=parse_sql("SELECT * FROM main.facts WHERE org = :org",
-                                                                      "sqlite"),
-                                                      alias=exp.TableAlias(this=exp.to_identifier("facts")))]))
+    tree.set(
+        "with_",
+        exp.With(
+            expressions=[
+                exp.CTE(
+                    this=parse_sql("SELECT * FROM main.facts WHERE org = :org", "sqlite"),
+                    alias=exp.TableAlias(this=exp.to_identifier("facts")),
+                )
+            ]
+        ),
+    )
     rendered = render_sql(tree, "postgres")
     assert rendered.startswith("WITH facts AS (SELECT * FROM main.facts WHERE org = :org) SELECT")
     assert rendered.endswith("date >= :from AND date < :to")
@@ -268,8 +338,12 @@ def test_allowed_tables_are_case_insensitive() -> None:
 
 LEGIT_SOURCE_SQL = [
     ("SELECT id, total FROM vendas WHERE id > :last", "postgres", ("last",), ("vendas",)),
-    ("SELECT v.id, c.nome FROM vendas v JOIN clientes c ON c.id = v.cliente_id WHERE v.criado_em >= :since",
-     "postgres", ("since",), ("vendas", "clientes")),
+    (
+        "SELECT v.id, c.nome FROM vendas v JOIN clientes c ON c.id = v.cliente_id WHERE v.criado_em >= :since",
+        "postgres",
+        ("since",),
+        ("vendas", "clientes"),
+    ),
     ("SELECT * FROM sales.vendas", "postgres", (), ("sales.vendas",)),
     ("SELECT * FROM `vendas`", "mysql", (), ("vendas",)),
     ("SELECT * FROM `loja`.`vendas` WHERE id > :last LIMIT 500", "mysql", ("last",), ("loja.vendas",)),
@@ -281,8 +355,12 @@ LEGIT_SOURCE_SQL = [
     ("SELECT * FROM generate_series(1, 3)", "postgres", (), ()),
     ("SELECT COUNT(*) FROM srv.loja.dbo.vendas", "tsql", (), ("srv.loja.dbo.vendas",)),
     ("WITH vendas AS (SELECT * FROM vendas WHERE ok) SELECT * FROM vendas", "postgres", (), ("vendas",)),
-    ("WITH recent AS (SELECT * FROM vendas WHERE id > :last) SELECT my_schema.fmt(total) FROM recent",
-     "postgres", ("last",), ("vendas",)),
+    (
+        "WITH recent AS (SELECT * FROM vendas WHERE id > :last) SELECT my_schema.fmt(total) FROM recent",
+        "postgres",
+        ("last",),
+        ("vendas",),
+    ),
 ]
 
 
@@ -302,8 +380,11 @@ HOSTILE_SOURCE_SQL = [
     ("WITH d AS (DELETE FROM vendas RETURNING *) SELECT * FROM d", "postgres", f"{NOT_SELECT} (found DELETE)"),
     ("SELECT pg_sleep(5)", "postgres", "Function pg_sleep is not allowed"),
     ("SELECT * FROM pg_ls_dir('.')", "postgres", "Function pg_ls_dir is not allowed"),
-    ("SELECT * FROM vendas WHERE id = current_setting('app.current_org')::int", "postgres",
-     "Function current_setting is not allowed"),
+    (
+        "SELECT * FROM vendas WHERE id = current_setting('app.current_org')::int",
+        "postgres",
+        "Function current_setting is not allowed",
+    ),
     ("SELECT LOAD_FILE('/etc/passwd')", "mysql", "Function LOAD_FILE is not allowed"),
     ("SELECT SLEEP(5)", "mysql", "Function SLEEP is not allowed"),
     ("SELECT BENCHMARK(1000000, MD5('x'))", "mysql", "Function BENCHMARK is not allowed"),

@@ -12,5 +12,14 @@ from app.services.connections.urls import join_secret, mask_url, split_secret
 
 test_connection.__test__ = False  # a service, not a pytest test, wherever it is imported
 
-__all__ = ["PIP_PACKAGES", "CheckedUrl", "check_url", "join_secret", "mask_url", "open_engine", "run_failure",
-           "split_secret", "test_connection"]
+__all__ = [
+    "PIP_PACKAGES",
+    "CheckedUrl",
+    "check_url",
+    "join_secret",
+    "mask_url",
+    "open_engine",
+    "run_failure",
+    "split_secret",
+    "test_connection",
+]

@@ -13,19 +13,42 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _HOSTNAME = re.compile(r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
 # Ranges refused regardless of what this Python's ipaddress flags say (they changed between 3.11 patch releases).
-_V4_REFUSED = [(ipaddress.ip_network(net), label) for net, label in [
-    ("0.0.0.0/8", "unspecified / this network"), ("10.0.0.0/8", "private"), ("100.64.0.0/10", "carrier-grade NAT"),
-    ("127.0.0.0/8", "loopback"), ("169.254.0.0/16", "link-local"), ("172.16.0.0/12", "private"),
-    ("192.0.0.0/24", "IETF protocol assignment"), ("192.0.2.0/24", "documentation"), ("192.88.99.0/24", "6to4 relay"),
-    ("192.168.0.0/16", "private"), ("198.18.0.0/15", "benchmarking"), ("198.51.100.0/24", "documentation"),
-    ("203.0.113.0/24", "documentation"), ("224.0.0.0/4", "multicast"), ("240.0.0.0/4", "reserved"),
-]]
-_V6_REFUSED = [(ipaddress.ip_network(net), label) for net, label in [
-    ("::/128", "unspecified"), ("::1/128", "loopback"), ("64:ff9b:1::/48", "local-use NAT64"),
-    ("100::/64", "discard-only"), ("2001:db8::/32", "documentation"), ("2001:10::/28", "ORCHID"),
-    ("2001:20::/28", "ORCHIDv2"), ("fc00::/7", "unique local"), ("fe80::/10", "link-local"),
-    ("fec0::/10", "site-local"), ("ff00::/8", "multicast"),
-]]
+_V4_REFUSED = [
+    (ipaddress.ip_network(net), label)
+    for net, label in [
+        ("0.0.0.0/8", "unspecified / this network"),
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "carrier-grade NAT"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "IETF protocol assignment"),
+        ("192.0.2.0/24", "documentation"),
+        ("192.88.99.0/24", "6to4 relay"),
+        ("192.168.0.0/16", "private"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved"),
+    ]
+]
+_V6_REFUSED = [
+    (ipaddress.ip_network(net), label)
+    for net, label in [
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("64:ff9b:1::/48", "local-use NAT64"),
+        ("100::/64", "discard-only"),
+        ("2001:db8::/32", "documentation"),
+        ("2001:10::/28", "ORCHID"),
+        ("2001:20::/28", "ORCHIDv2"),
+        ("fc00::/7", "unique local"),
+        ("fe80::/10", "link-local"),
+        ("fec0::/10", "site-local"),
+        ("ff00::/8", "multicast"),
+    ]
+]
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")

@@ -22,11 +22,11 @@ _PROJECT_ID = re.compile(r"^[A-Za-z0-9.:_-]{1,128}$")
 class CheckedUrl:
     """A URL that passed every check, pinned to the address that was checked."""
 
-    url: URL                # the URL to connect to, with host replaced by the checked IP address
+    url: URL  # the URL to connect to, with host replaced by the checked IP address
     original_host: str
-    address: str            # the IP connected to (the one that was checked); "" for BigQuery (an HTTPS API)
-    dialect: str            # postgresql | mysql | mssql | oracle | snowflake | bigquery
-    driver: str             # e.g. psycopg2, pymysql
+    address: str  # the IP connected to (the one that was checked); "" for BigQuery (an HTTPS API)
+    dialect: str  # postgresql | mysql | mssql | oracle | snowflake | bigquery
+    driver: str  # e.g. psycopg2, pymysql
 
 
 def _check_params(family: str, url: URL) -> dict[str, str]:
@@ -38,15 +38,24 @@ def _check_params(family: str, url: URL) -> dict[str, str]:
         canonical = by_lower.get(key.lower() if family == "mssql" else key)
         if canonical is None:
             names = ", ".join(sorted(allowed))
-            shown = key if _PARAM_NAME.match(key) else "?"     # only echo names that look like names
-            raise Unprocessable(f"Connection parameter '{shown}' is not allowed for {family} (allowed: {names})",
-                                code="param_not_allowed", extra={"parameter": shown})
+            shown = key if _PARAM_NAME.match(key) else "?"  # only echo names that look like names
+            raise Unprocessable(
+                f"Connection parameter '{shown}' is not allowed for {family} (allowed: {names})",
+                code="param_not_allowed",
+                extra={"parameter": shown},
+            )
         if not isinstance(value, str) or canonical in checked:
-            raise Unprocessable(f"Connection parameter '{canonical}' is given more than once",
-                                code="param_not_allowed", extra={"parameter": canonical})
+            raise Unprocessable(
+                f"Connection parameter '{canonical}' is given more than once",
+                code="param_not_allowed",
+                extra={"parameter": canonical},
+            )
         if not allowed[canonical](value):
-            raise Unprocessable(f"Connection parameter '{canonical}' has a value that is not accepted",
-                                code="invalid_param_value", extra={"parameter": canonical})
+            raise Unprocessable(
+                f"Connection parameter '{canonical}' has a value that is not accepted",
+                code="invalid_param_value",
+                extra={"parameter": canonical},
+            )
         checked[canonical] = value
     return checked
 
@@ -59,12 +68,14 @@ def _check_family_rules(family: str, url: URL, params: dict[str, str]) -> None:
             raise Unprocessable("A user name is required for SQL Server", code="credentials_required")
         if "driver" not in params or not url.database:
             # Without both, the host is read as an ODBC DSN name from the server's odbc.ini.
-            raise Unprocessable("SQL Server URLs need a database and ?driver=ODBC Driver 18 for SQL Server",
-                                code="param_required")
+            raise Unprocessable(
+                "SQL Server URLs need a database and ?driver=ODBC Driver 18 for SQL Server", code="param_required"
+            )
     if family == "bigquery" and "credentials_base64" not in params:
         # Without it the client would use the server's own Google credentials.
-        raise Unprocessable("BigQuery needs ?credentials_base64=<base64 service account JSON>",
-                            code="credentials_required")
+        raise Unprocessable(
+            "BigQuery needs ?credentials_base64=<base64 service account JSON>", code="credentials_required"
+        )
     if family == "postgresql" and url.database and "=" in url.database:
         raise Unprocessable("The database name may not contain '='", code="invalid_url")
 
@@ -73,8 +84,7 @@ def _network_host(family: str, url: URL) -> str:
     """The host name to resolve and check."""
     host = (url.host or "").strip()
     if not host:
-        raise Unprocessable("A host is required (local sockets and empty hosts are not allowed)",
-                            code="host_required")
+        raise Unprocessable("A host is required (local sockets and empty hosts are not allowed)", code="host_required")
     if family == "snowflake":
         account = host[: -len(_SNOWFLAKE_SUFFIX)] if host.lower().endswith(_SNOWFLAKE_SUFFIX) else host
         if not re.match(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,3}$", account):
@@ -102,8 +112,10 @@ def _app_database_refusal(family: str, url: URL, ips: list[addresses.IPAddress],
         app_ips = []
     if not app.host:
         app_ips = [addresses.parse_ip_literal("127.0.0.1"), addresses.parse_ip_literal("::1")]
-    same_server = any(a == b or (addresses.is_loopback_like(a) and addresses.is_loopback_like(b))
-                      for a in ips for b in app_ips) or (app.host or "").lower() == (url.host or "").lower()
+    same_server = (
+        any(a == b or (addresses.is_loopback_like(a) and addresses.is_loopback_like(b)) for a in ips for b in app_ips)
+        or (app.host or "").lower() == (url.host or "").lower()
+    )
     if not same_server:
         return False
     if family == "mysql":
@@ -133,8 +145,9 @@ def check_url(raw_url: str, *, allow_private: bool | None = None) -> CheckedUrl:
     _check_family_rules(family, url, params)
     driver: Driver = select_driver(backend, requested_driver)
     if _same_as_app_url(raw_url, url):
-        raise Forbidden("This is the application's own database; it cannot be a data source",
-                        code="app_database_refused")
+        raise Forbidden(
+            "This is the application's own database; it cannot be a data source", code="app_database_refused"
+        )
     port = url.port or driver.default_port
     if port is not None and not 1 <= port <= 65535:
         raise Unprocessable("The port must be between 1 and 65535", code="invalid_url")
@@ -151,15 +164,26 @@ def check_url(raw_url: str, *, allow_private: bool | None = None) -> CheckedUrl:
         for ip in ips:
             reason = addresses.refusal_reason(ip)
             if reason:
-                raise Forbidden(f"Host '{url.host}' resolves to a private or loopback address ({ip}: {reason}); "
-                                "set ALLOW_PRIVATE_DATASOURCE_HOSTS=true to allow it",
-                                code="private_host_refused", extra={"address": str(ip)})
+                raise Forbidden(
+                    f"Host '{url.host}' resolves to a private or loopback address ({ip}: {reason}); "
+                    "set ALLOW_PRIVATE_DATASOURCE_HOSTS=true to allow it",
+                    code="private_host_refused",
+                    extra={"address": str(ip)},
+                )
     if _app_database_refusal(family, url, ips, port):
-        raise Forbidden("This URL reaches the application's own database; it cannot be a data source",
-                        code="app_database_refused")
+        raise Forbidden(
+            "This URL reaches the application's own database; it cannot be a data source", code="app_database_refused"
+        )
     address = str(addresses.pick_address(ips))
     # Snowflake is HTTPS to <account>.snowflakecomputing.com: the account stays, TLS checks the name.
     target_host = url.host if family == "snowflake" else address
-    rebuilt = URL.create(driver.drivername, username=url.username, password=url.password, host=target_host,
-                         port=port, database=url.database, query=params)
+    rebuilt = URL.create(
+        driver.drivername,
+        username=url.username,
+        password=url.password,
+        host=target_host,
+        port=port,
+        database=url.database,
+        query=params,
+    )
     return CheckedUrl(rebuilt, url.host or "", address, family, driver.name)

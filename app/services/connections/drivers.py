@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from app.core.errors import Unprocessable
 
@@ -22,13 +22,19 @@ PIP_PACKAGES: dict[str, str] = {
 }
 
 # driver -> module looked up with find_spec (never a name taken from the user)
-_MODULES = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pymysql": "pymysql", "mysqldb": "MySQLdb",
-            "pyodbc": "pyodbc", "oracledb": "oracledb", "snowflake": "snowflake.sqlalchemy",
-            "bigquery": "sqlalchemy_bigquery"}
+_MODULES = {
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "pymysql": "pymysql",
+    "mysqldb": "MySQLdb",
+    "pyodbc": "pyodbc",
+    "oracledb": "oracledb",
+    "snowflake": "snowflake.sqlalchemy",
+    "bigquery": "sqlalchemy_bigquery",
+}
 
 # We connect synchronously (routes and jobs are sync), so async drivers are refused.
-ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiomysql", "asyncmy", "aioodbc", "aiosqlite",
-                           "oracledb_async"})
+ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiomysql", "asyncmy", "aioodbc", "aiosqlite", "oracledb_async"})
 
 # URL scheme backend -> (family, drivers in SQLAlchemy's default-first order, default port)
 BACKENDS: dict[str, tuple[str, tuple[str, ...], int | None]] = {
@@ -57,21 +63,40 @@ def _one_of(values: set[str]) -> Callable[[str], bool]:
 
 # family -> parameter -> value check; everything else is refused.
 ALLOWED_PARAMS: dict[str, dict[str, Callable[[str], bool]]] = {
-    "postgresql": {"sslmode": lambda v: v in _SSLMODES, "connect_timeout": _TIMEOUT.match,
-                   "application_name": _PRINTABLE.match,
-                   # "system" = the OS trust store (libpq 16+); file paths stay refused.
-                   "sslrootcert": lambda v: v == "system"},
+    "postgresql": {
+        "sslmode": lambda v: v in _SSLMODES,
+        "connect_timeout": _TIMEOUT.match,
+        "application_name": _PRINTABLE.match,
+        # "system" = the OS trust store (libpq 16+); file paths stay refused.
+        "sslrootcert": lambda v: v == "system",
+    },
     "mysql": {"charset": re.compile(r"^[A-Za-z0-9_]{1,32}$").match, "connect_timeout": _TIMEOUT.match},
-    "mssql": {"driver": _ODBC_DRIVER.match, "encrypt": _one_of(_YES_NO | {"mandatory", "optional", "strict"}),
-              "TrustServerCertificate": _one_of(_YES_NO), "connect_timeout": _TIMEOUT.match},
+    "mssql": {
+        "driver": _ODBC_DRIVER.match,
+        "encrypt": _one_of(_YES_NO | {"mandatory", "optional", "strict"}),
+        "TrustServerCertificate": _one_of(_YES_NO),
+        "connect_timeout": _TIMEOUT.match,
+    },
     "oracle": {"service_name": _IDENT.match},
     "snowflake": {"warehouse": _IDENT.match, "role": _IDENT.match, "schema": _IDENT.match},
     "bigquery": {"location": re.compile(r"^[A-Za-z0-9-]{1,64}$").match, "credentials_base64": _BASE64.match},
 }
 
 # Query parameters that carry a secret (stored encrypted like a password, masked in logs).
-SECRET_PARAMS = frozenset({"credentials_base64", "password", "pwd", "passwd", "secret", "token", "private_key",
-                           "private_key_file_pwd", "credentials_info", "access_token"})
+SECRET_PARAMS = frozenset(
+    {
+        "credentials_base64",
+        "password",
+        "pwd",
+        "passwd",
+        "secret",
+        "token",
+        "private_key",
+        "private_key_file_pwd",
+        "credentials_info",
+        "access_token",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -101,11 +126,17 @@ def select_driver(backend: str, requested: str) -> Driver:
     canonical = "postgresql" if backend == "postgres" else backend
     if requested:
         if requested in ASYNC_DRIVERS:
-            raise Unprocessable(f"Async driver '{requested}' is not supported; use one of: {', '.join(choices)}",
-                                code="driver_not_allowed", extra={"driver": requested})
+            raise Unprocessable(
+                f"Async driver '{requested}' is not supported; use one of: {', '.join(choices)}",
+                code="driver_not_allowed",
+                extra={"driver": requested},
+            )
         if requested not in choices:
-            raise Unprocessable(f"Driver '{requested}' is not supported for {family}; use one of: "
-                                f"{', '.join(choices)}", code="driver_not_allowed", extra={"driver": requested})
+            raise Unprocessable(
+                f"Driver '{requested}' is not supported for {family}; use one of: {', '.join(choices)}",
+                code="driver_not_allowed",
+                extra={"driver": requested},
+            )
         candidates: tuple[str, ...] = (requested,)
     else:
         candidates = choices
@@ -114,6 +145,9 @@ def select_driver(backend: str, requested: str) -> Driver:
             return Driver(canonical, family, name, port)
     wanted = candidates[0]
     hint = "" if requested or len(choices) == 1 else f" (or name another driver: {canonical}+{choices[1]}://)"
-    raise Unprocessable(f"The {family} driver '{wanted}' is not installed on the server; install it with "
-                        f"`pip install {PIP_PACKAGES[wanted]}`{hint}", code="driver_missing",
-                        extra={"driver": wanted, "package": PIP_PACKAGES[wanted]})
+    raise Unprocessable(
+        f"The {family} driver '{wanted}' is not installed on the server; install it with "
+        f"`pip install {PIP_PACKAGES[wanted]}`{hint}",
+        code="driver_missing",
+        extra={"driver": wanted, "package": PIP_PACKAGES[wanted]},
+    )

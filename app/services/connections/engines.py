@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, literal_column, select
 from sqlalchemy.pool import NullPool
@@ -39,10 +40,14 @@ def _libpq_version(driver: str) -> int:
 def _postgres(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[str, Any], OnConnect]:
     # libpq connects to hostaddr and keeps host for TLS name checks: no DNS lookup at connect time.
     literal = addresses.parse_ip_literal(checked.original_host) is not None
-    args: dict[str, Any] = {"host": checked.address if literal else checked.original_host,
-                            "hostaddr": checked.address, "connect_timeout": timeout, "gssencmode": "disable"}
+    args: dict[str, Any] = {
+        "host": checked.address if literal else checked.original_host,
+        "hostaddr": checked.address,
+        "connect_timeout": timeout,
+        "gssencmode": "disable",
+    }
     if _libpq_version(checked.driver) >= 160000:
-        args["require_auth"] = "!gss,!sspi"     # never the server's Kerberos identity
+        args["require_auth"] = "!gss,!sspi"  # never the server's Kerberos identity
     if not checked.url.password:
         # An explicit empty password stops libpq from using PGPASSWORD or ~/.pgpass of the server account.
         args.update(password="", passfile=_NO_PASSFILE)
@@ -54,7 +59,7 @@ def _postgres(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dic
             cursor.execute("SET default_transaction_read_only = on")
         finally:
             cursor.close()
-        dbapi_conn.commit()     # SET is transactional in Postgres: a later rollback would undo it
+        dbapi_conn.commit()  # SET is transactional in Postgres: a later rollback would undo it
 
     return args, on_connect
 
@@ -68,7 +73,7 @@ def _mysql(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[s
         mariadb = "mariadb" in str(dbapi_conn.get_server_info()).lower()
         cursor = dbapi_conn.cursor()
         try:
-            if mariadb:     # MariaDB has no max_execution_time; max_statement_time is in seconds
+            if mariadb:  # MariaDB has no max_execution_time; max_statement_time is in seconds
                 cursor.execute(f"SET SESSION max_statement_time = {statement_ms / 1000:.3f}")
             else:
                 cursor.execute(f"SET SESSION max_execution_time = {int(statement_ms)}")
@@ -81,30 +86,41 @@ def _mysql(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[s
 
 def _mssql(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[str, Any], OnConnect]:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.timeout = max(1, math.ceil(statement_ms / 1000))     # pyodbc query timeout, seconds
+        dbapi_conn.timeout = max(1, math.ceil(statement_ms / 1000))  # pyodbc query timeout, seconds
 
     return {"timeout": timeout}, on_connect
 
 
 def _oracle(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[str, Any], OnConnect]:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.call_timeout = int(statement_ms)     # milliseconds per round trip
+        dbapi_conn.call_timeout = int(statement_ms)  # milliseconds per round trip
 
     return {"tcp_connect_timeout": float(timeout)}, on_connect
 
 
 def _snowflake(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[str, Any], OnConnect | None]:
     seconds = max(1, math.ceil(statement_ms / 1000))
-    return {"login_timeout": timeout, "network_timeout": seconds + timeout,
-            "session_parameters": {"STATEMENT_TIMEOUT_IN_SECONDS": seconds}}, None
+    return {
+        "login_timeout": timeout,
+        "network_timeout": seconds + timeout,
+        "session_parameters": {"STATEMENT_TIMEOUT_IN_SECONDS": seconds},
+    }, None
 
 
 def _bigquery(checked: CheckedUrl, timeout: int, statement_ms: int) -> tuple[dict[str, Any], OnConnect | None]:
     return {}, None
 
 
-_SETUP = {"psycopg2": _postgres, "psycopg": _postgres, "pymysql": _mysql, "mysqldb": _mysql, "pyodbc": _mssql,
-          "oracledb": _oracle, "snowflake": _snowflake, "bigquery": _bigquery}
+_SETUP = {
+    "psycopg2": _postgres,
+    "psycopg": _postgres,
+    "pymysql": _mysql,
+    "mysqldb": _mysql,
+    "pyodbc": _mssql,
+    "oracledb": _oracle,
+    "snowflake": _snowflake,
+    "bigquery": _bigquery,
+}
 
 
 def open_engine(checked: CheckedUrl, *, connect_timeout: int = 5, statement_timeout_ms: int = 15_000) -> Engine:
@@ -114,7 +130,7 @@ def open_engine(checked: CheckedUrl, *, connect_timeout: int = 5, statement_time
     timeout = max(1, min(connect_timeout, int(requested))) if requested else max(1, connect_timeout)
     url = checked.url.set(query=query)
     if checked.dialect == "mssql" and addresses.parse_ip_literal(checked.original_host) is None:
-        url = url.update_query_dict({"HostNameInCertificate": checked.original_host})   # TLS checks the name
+        url = url.update_query_dict({"HostNameInCertificate": checked.original_host})  # TLS checks the name
     connect_args, on_connect = _SETUP[checked.driver](checked, timeout, statement_timeout_ms)
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args, hide_parameters=True)
     if on_connect is not None:
@@ -122,8 +138,17 @@ def open_engine(checked: CheckedUrl, *, connect_timeout: int = 5, statement_time
     return engine
 
 
-_AUTH_MARKERS = ("authentication failed", "no password supplied", "pg_hba.conf", "password is required",
-                 "requested authentication method", "server requested", "ora-01017", "ora-28000", "login failed")
+_AUTH_MARKERS = (
+    "authentication failed",
+    "no password supplied",
+    "pg_hba.conf",
+    "password is required",
+    "requested authentication method",
+    "server requested",
+    "ora-01017",
+    "ora-28000",
+    "login failed",
+)
 _MYSQL_AUTH_CODES = {1044, 1045, 1251, 1698, 1862, 2059, 2061}
 
 
@@ -144,8 +169,13 @@ def _classify_connect_error(exc: BaseException) -> str:
 def _is_timeout(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None) or exc
     code = orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
-    return (getattr(orig, "pgcode", None) == "57014" or getattr(orig, "sqlstate", None) == "57014"
-            or code in (3024, 1969) or "timed out" in str(orig).lower() or "timeout" in str(orig).lower())
+    return (
+        getattr(orig, "pgcode", None) == "57014"
+        or getattr(orig, "sqlstate", None) == "57014"
+        or code in (3024, 1969)
+        or "timed out" in str(orig).lower()
+        or "timeout" in str(orig).lower()
+    )
 
 
 def _connection_failed(checked: CheckedUrl) -> Unprocessable:
@@ -153,8 +183,9 @@ def _connection_failed(checked: CheckedUrl) -> Unprocessable:
     host = checked.original_host
     port = checked.url.port
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return Unprocessable(f"Could not connect to {where}" if port else f"Could not connect to {host}",
-                         code="connection_failed")
+    return Unprocessable(
+        f"Could not connect to {where}" if port else f"Could not connect to {host}", code="connection_failed"
+    )
 
 
 def _server_version(engine: Engine) -> str:
@@ -175,14 +206,20 @@ def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_
             connection = engine.connect()
         except Exception as exc:
             kind = _classify_connect_error(exc)
-            logger.info("Data source connection failed (%s) for %s: %s", kind, mask_url(raw_url),
-                        type(getattr(exc, "orig", None) or exc).__name__)
+            logger.info(
+                "Data source connection failed (%s) for %s: %s",
+                kind,
+                mask_url(raw_url),
+                type(getattr(exc, "orig", None) or exc).__name__,
+            )
             if kind == "auth_failed":
-                raise Unprocessable("Authentication failed: check the user name and password",
-                                    code="auth_failed") from None
+                raise Unprocessable(
+                    "Authentication failed: check the user name and password", code="auth_failed"
+                ) from None
             if kind == "database_not_found":
-                raise Unprocessable("The server has no such database (or this user may not open it)",
-                                    code="database_not_found") from None
+                raise Unprocessable(
+                    "The server has no such database (or this user may not open it)", code="database_not_found"
+                ) from None
             raise _connection_failed(checked) from None
         connected = time.perf_counter()
         with connection:
@@ -190,34 +227,46 @@ def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_
                 connection.execute(select(literal_column("1"))).scalar_one()
             except Exception as exc:
                 if _is_timeout(exc):
-                    raise Unprocessable(f"The server did not answer SELECT 1 within {connect_timeout} s",
-                                        code="timeout") from None
+                    raise Unprocessable(
+                        f"The server did not answer SELECT 1 within {connect_timeout} s", code="timeout"
+                    ) from None
                 raise _connection_failed(checked) from None
             answered = time.perf_counter()
             version = _server_version(engine)
     finally:
         engine.dispose()
-    return {"ok": True, "dialect": checked.dialect, "driver": checked.driver, "server_version": version,
-            "latency_ms": round((answered - connected) * 1000, 2),
-            "connect_ms": round((connected - started) * 1000, 2)}
+    return {
+        "ok": True,
+        "dialect": checked.dialect,
+        "driver": checked.driver,
+        "server_version": version,
+        "latency_ms": round((answered - connected) * 1000, 2),
+        "connect_ms": round((connected - started) * 1000, 2),
+    }
 
 
 def run_failure(checked: CheckedUrl, exc: BaseException, *, timeout_ms: int) -> Unprocessable:
     """A clear, password-free error for a data source run that failed on its database."""
     orig = getattr(exc, "orig", None) or exc
     if _is_timeout(exc):
-        return Unprocessable(f"The source query ran past its {timeout_ms // 1000} s limit and was cancelled",
-                             code="timeout")
+        return Unprocessable(
+            f"The source query ran past its {timeout_ms // 1000} s limit and was cancelled", code="timeout"
+        )
     kind = _classify_connect_error(exc)
     if kind == "auth_failed":
         return Unprocessable("Authentication failed: check the user name and password", code="auth_failed")
     if kind == "database_not_found":
-        return Unprocessable("The server has no such database (or this user may not open it)",
-                             code="database_not_found")
+        return Unprocessable(
+            "The server has no such database (or this user may not open it)", code="database_not_found"
+        )
     first_line = (str(orig).strip().splitlines() or [""])[0]
     if checked.url.password:
         first_line = first_line.replace(checked.url.password, "***")
-    if "could not connect" in first_line.lower() or "can't connect" in first_line.lower() or \
-            "connection refused" in first_line.lower() or "timeout expired" in first_line.lower():
+    if (
+        "could not connect" in first_line.lower()
+        or "can't connect" in first_line.lower()
+        or "connection refused" in first_line.lower()
+        or "timeout expired" in first_line.lower()
+    ):
         return _connection_failed(checked)
     return Unprocessable(f"The source query failed: {first_line[:300]}", code="query_failed")

@@ -14,13 +14,15 @@ MAX_URL_LENGTH = 4096
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\+([A-Za-z0-9_]+))?://")
 _PATH_LIKE = re.compile(r"^(/|\.{1,2}[/\\]|~|\\|[A-Za-z]:[\\/]|file:)", re.IGNORECASE)
 _MULTI_HOST = re.compile(r"^[^:/]+://(?:[^@/]*@)?[^/?@]*,")
-_ENCODING_HINT = ("percent-encode special characters in the user name and password "
-                  "(@ as %40, : as %3A, / as %2F, % as %25)")
+_ENCODING_HINT = (
+    "percent-encode special characters in the user name and password (@ as %40, : as %3A, / as %2F, % as %25)"
+)
 _ALLOWED = ", ".join(sorted({name for name in BACKENDS if name != "postgres"}))
 
 
-def _invalid(detail: str = "Could not parse the connection URL; expected "
-                           "dialect+driver://user:password@host:port/database") -> Unprocessable:
+def _invalid(
+    detail: str = "Could not parse the connection URL; expected dialect+driver://user:password@host:port/database",
+) -> Unprocessable:
     # Never echo the raw URL or the parser's message: both can carry the password.
     return Unprocessable(detail, code="invalid_url")
 
@@ -41,8 +43,9 @@ def _make_url(raw: object) -> URL:
         url = make_url(text)
     except Exception:
         if _MULTI_HOST.match(text):
-            raise Unprocessable("Multi-host URLs are not allowed; give one host", code="param_not_allowed",
-                                extra={"parameter": "host"}) from None
+            raise Unprocessable(
+                "Multi-host URLs are not allowed; give one host", code="param_not_allowed", extra={"parameter": "host"}
+            ) from None
         raise _invalid() from None
     if text.count("@") > 1 or _misplaced_credentials(url):
         raise _invalid(f"The URL does not parse cleanly; {_ENCODING_HINT}")
@@ -52,19 +55,25 @@ def _make_url(raw: object) -> URL:
 def parse_url(raw: object) -> tuple[str, str, URL]:
     """(backend, requested driver, URL); refuses non-server dialects before anything is loaded."""
     if isinstance(raw, str) and _PATH_LIKE.match(raw.strip()):
-        raise Unprocessable("File paths are not data sources; give a server URL such as "
-                            "postgresql+psycopg2://user@host:5432/database", code="dialect_not_allowed")
+        raise Unprocessable(
+            "File paths are not data sources; give a server URL such as postgresql+psycopg2://user@host:5432/database",
+            code="dialect_not_allowed",
+        )
     match = _SCHEME.match(raw.strip()) if isinstance(raw, str) else None
     if not match:
         raise _invalid()
     backend, driver = match.group(1).lower(), (match.group(2) or "").lower()
     if backend not in BACKENDS:
-        raise Unprocessable(f"Dialect '{backend}' is not allowed; use one of: {_ALLOWED}",
-                            code="dialect_not_allowed", extra={"dialect": backend})
+        raise Unprocessable(
+            f"Dialect '{backend}' is not allowed; use one of: {_ALLOWED}",
+            code="dialect_not_allowed",
+            extra={"dialect": backend},
+        )
     url = _make_url(raw)
     if url.host and "," in url.host:
-        raise Unprocessable("Multi-host URLs are not allowed; give one host", code="param_not_allowed",
-                            extra={"parameter": "host"})
+        raise Unprocessable(
+            "Multi-host URLs are not allowed; give one host", code="param_not_allowed", extra={"parameter": "host"}
+        )
     return backend, driver, url
 
 

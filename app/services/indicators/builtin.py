@@ -39,8 +39,13 @@ def valor_mes_a_mes(session: Session, tenant: Tenant, rng: DateRange, filters: F
     items, previous = [], None
     for year, month in rng.months():
         value = sums.get((year, month), Decimal(0))
-        items.append({"month": f"{year:04d}-{month:02d}", "value": money(value),
-                      "change_pct": None if previous is None else change_pct(value, previous)})
+        items.append(
+            {
+                "month": f"{year:04d}-{month:02d}",
+                "value": money(value),
+                "change_pct": None if previous is None else change_pct(value, previous),
+            }
+        )
         previous = value
     return {"items": items}
 
@@ -48,7 +53,7 @@ def valor_mes_a_mes(session: Session, tenant: Tenant, rng: DateRange, filters: F
 def mapa_por_uf(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_: Any) -> dict:
     """Total per Brazilian state (all 27, zero-filled, largest first); facts without a UF go to `unassigned`."""
     stmt = _facts(tenant, rng, filters, Fact.uf, func.sum(Fact.value)).group_by(Fact.uf)
-    sums = {uf: total for uf, total in session.execute(stmt)}
+    sums = dict(session.execute(stmt).tuples().all())
     unassigned = sums.pop(None, Decimal(0))
     assigned_total = sum((sums.get(uf, Decimal(0)) for uf in UF_CODES), Decimal(0))
     rows = sorted(((uf, sums.get(uf, Decimal(0))) for uf in UF_CODES), key=lambda item: (-item[1], item[0]))
@@ -60,12 +65,17 @@ def mapa_por_uf(session: Session, tenant: Tenant, rng: DateRange, filters: Filte
 
 
 def _summary(session: Session, tenant: Tenant, rng: DateRange, filters: Filters) -> dict:
-    stmt = _facts(tenant, rng, filters, func.coalesce(func.sum(Fact.value), 0), func.count(),
-                  func.count(distinct(Fact.category)))
+    stmt = _facts(
+        tenant, rng, filters, func.coalesce(func.sum(Fact.value), 0), func.count(), func.count(distinct(Fact.category))
+    )
     total, count, categories = session.execute(stmt).one()
     total = Decimal(total or 0)
-    return {"total": total, "count": count, "average": total / count if count else Decimal(0),
-            "distinct_categories": categories}
+    return {
+        "total": total,
+        "count": count,
+        "average": total / count if count else Decimal(0),
+        "distinct_categories": categories,
+    }
 
 
 def kpis(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_: Any) -> dict:
@@ -75,13 +85,16 @@ def kpis(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_
     previous = _summary(session, tenant, previous_range, filters)
 
     def shape(s: dict) -> dict:
-        return {"total_value": money(s["total"]), "row_count": s["count"], "average_value": money(s["average"]),
-                "distinct_categories": s["distinct_categories"]}
+        return {
+            "total_value": money(s["total"]),
+            "row_count": s["count"],
+            "average_value": money(s["average"]),
+            "distinct_categories": s["distinct_categories"],
+        }
 
     return {
         "current": shape(current),
-        "previous": {**shape(previous), "from": previous_range.start.isoformat(),
-                     "to": previous_range.end.isoformat()},
+        "previous": {**shape(previous), "from": previous_range.start.isoformat(), "to": previous_range.end.isoformat()},
         "change_pct": {
             "total_value": change_pct(current["total"], previous["total"]),
             "row_count": change_pct(current["count"], previous["count"]),
@@ -91,12 +104,18 @@ def kpis(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_
     }
 
 
-def top_categorias(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, *, limit: int = 10,
-                   **_: Any) -> dict:
+def top_categorias(
+    session: Session, tenant: Tenant, rng: DateRange, filters: Filters, *, limit: int = 10, **_: Any
+) -> dict:
     """The N categories with the largest totals, their share, and the rest as `others`."""
     total_value = func.sum(Fact.value).label("total")
-    stmt = (_facts(tenant, rng, filters, Fact.category, total_value).where(Fact.category.is_not(None))
-            .group_by(Fact.category).order_by(total_value.desc(), Fact.category).limit(limit))
+    stmt = (
+        _facts(tenant, rng, filters, Fact.category, total_value)
+        .where(Fact.category.is_not(None))
+        .group_by(Fact.category)
+        .order_by(total_value.desc(), Fact.category)
+        .limit(limit)
+    )
     top = session.execute(stmt).all()
     overall = session.scalar(_facts(tenant, rng, filters, func.coalesce(func.sum(Fact.value), 0)))
     overall = Decimal(overall or 0)

@@ -33,23 +33,53 @@ class Indicator:
     extra_parameters: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "description": self.description,
-                "parameters": COMMON_PARAMETERS + self.extra_parameters}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "description": self.description,
+            "parameters": COMMON_PARAMETERS + self.extra_parameters,
+        }
 
 
-CATALOG: dict[str, Indicator] = {i.key: i for i in [
-    Indicator("valor-mes-a-mes", "Valor mês a mês", "Total value per month, every month of the range zero-filled, "
-              "with the percent change against the previous month.", builtin.valor_mes_a_mes),
-    Indicator("mapa-por-uf", "Mapa por UF", "Total value per Brazilian state (all 27, zero-filled, largest first) "
-              "with each state's share; facts without a state are reported as `unassigned`.", builtin.mapa_por_uf),
-    Indicator("kpis", "KPIs", "Total value, row count, average value and distinct categories for the range and "
-              "for the previous period of the same length, with the percent change.", builtin.kpis),
-    Indicator("top-categorias", "Top categorias", "The categories with the largest totals and their share.",
-              builtin.top_categorias,
-              [{"name": "limit", "type": "integer", "required": False, "description": "How many (1-100, default 10)"}]),
-    Indicator("acumulado-ano", "Acumulado no ano", "Year-to-date running total at each month of the range.",
-              builtin.acumulado_ano),
-]}
+CATALOG: dict[str, Indicator] = {
+    i.key: i
+    for i in [
+        Indicator(
+            "valor-mes-a-mes",
+            "Valor mês a mês",
+            "Total value per month, every month of the range zero-filled, "
+            "with the percent change against the previous month.",
+            builtin.valor_mes_a_mes,
+        ),
+        Indicator(
+            "mapa-por-uf",
+            "Mapa por UF",
+            "Total value per Brazilian state (all 27, zero-filled, largest first) "
+            "with each state's share; facts without a state are reported as `unassigned`.",
+            builtin.mapa_por_uf,
+        ),
+        Indicator(
+            "kpis",
+            "KPIs",
+            "Total value, row count, average value and distinct categories for the range and "
+            "for the previous period of the same length, with the percent change.",
+            builtin.kpis,
+        ),
+        Indicator(
+            "top-categorias",
+            "Top categorias",
+            "The categories with the largest totals and their share.",
+            builtin.top_categorias,
+            [{"name": "limit", "type": "integer", "required": False, "description": "How many (1-100, default 10)"}],
+        ),
+        Indicator(
+            "acumulado-ano",
+            "Acumulado no ano",
+            "Year-to-date running total at each month of the range.",
+            builtin.acumulado_ano,
+        ),
+    ]
+}
 
 
 def catalog() -> list[dict[str, Any]]:
@@ -77,12 +107,25 @@ def extra_options(key: str, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def compute(session: Session, tenant: Tenant, key: str, rng: DateRange, filters: Filters,
-            options: dict[str, Any] | None = None, *, as_of: datetime | None = None) -> dict[str, Any]:
+def compute(
+    session: Session,
+    tenant: Tenant,
+    key: str,
+    rng: DateRange,
+    filters: Filters,
+    options: dict[str, Any] | None = None,
+    *,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
     """One indicator's response body: its data plus key, range and as_of (looked up unless given)."""
     indicator = get_indicator(key)
     if as_of is None:
         _, as_of = freshness.stamp(session, tenant)
     data = indicator.compute(session, tenant, rng, filters, **extra_options(key, options or {}))
-    return {"indicator": key, "from": rng.start.isoformat(), "to": rng.end.isoformat(),
-            "as_of": as_of.isoformat() if as_of else None, **data}
+    return {
+        "indicator": key,
+        "from": rng.start.isoformat(),
+        "to": rng.end.isoformat(),
+        "as_of": as_of.isoformat() if as_of else None,
+        **data,
+    }

@@ -46,11 +46,16 @@ def validate(session: Session, sql: str, parameters: list[dict[str, Any]]) -> st
     if ORG_BIND in used:
         raise Unprocessable(f"The bind name :{ORG_BIND} is reserved", code="unsafe_sql")
     if used - declared:
-        raise Unprocessable("Undeclared bind parameter(s): " + ", ".join(f":{b}" for b in sorted(used - declared))
-                            + ". Declare each in `parameters` with its type.", code="undeclared_parameter")
+        raise Unprocessable(
+            "Undeclared bind parameter(s): "
+            + ", ".join(f":{b}" for b in sorted(used - declared))
+            + ". Declare each in `parameters` with its type.",
+            code="undeclared_parameter",
+        )
     if declared - used:
-        raise Unprocessable("Declared parameter(s) not used in the SQL: " + ", ".join(sorted(declared - used)),
-                            code="unused_parameter")
+        raise Unprocessable(
+            "Declared parameter(s) not used in the SQL: " + ", ".join(sorted(declared - used)), code="unused_parameter"
+        )
     return checked.sql
 
 
@@ -97,8 +102,7 @@ def delete_custom(session: Session, tenant: Tenant, indicator_id: int) -> None:
     indicator = get_custom(session, tenant, indicator_id)
     used = session.scalar(scoped_select(tenant, Widget, func.count()).where(Widget.custom_indicator_id == indicator.id))
     if used:
-        raise Conflict(f"Custom indicator {indicator.id} is used by {used} widget(s); remove them first",
-                       code="in_use")
+        raise Conflict(f"Custom indicator {indicator.id} is used by {used} widget(s); remove them first", code="in_use")
     session.delete(indicator)
     session.flush()
 
@@ -123,7 +127,7 @@ def bind_values(indicator: CustomIndicator, raw: dict[str, Any]) -> dict[str, An
                 value = _CASTS[kind](value if kind != "date" else str(value))
         except (TypeError, ValueError):
             raise Unprocessable(f"Parameter '{name}' must be a {kind}", code="invalid_parameter") from None
-        if kind == "integer" and not -2**63 <= value < 2**63:
+        if kind == "integer" and not -(2**63) <= value < 2**63:
             raise Unprocessable(f"Parameter '{name}' is out of the 64-bit integer range", code="invalid_parameter")
         values[name] = value
     return values
@@ -131,9 +135,11 @@ def bind_values(indicator: CustomIndicator, raw: dict[str, Any]) -> dict[str, An
 
 def _sqlite_scoped_sql(sql: str) -> str:
     """Put a `facts` CTE holding only the caller's rows in front of the user's query (SQLite only)."""
-    scale = 10 ** ExactDecimal.SCALE
-    cte_sql = (f"SELECT date, value / {scale}.0 AS value, uf, category, attributes, data_source_id, batch_id "
-               f"FROM main.facts WHERE organization_id = :{ORG_BIND}")
+    scale = 10**ExactDecimal.SCALE
+    cte_sql = (
+        f"SELECT date, value / {scale}.0 AS value, uf, category, attributes, data_source_id, batch_id "
+        f"FROM main.facts WHERE organization_id = :{ORG_BIND}"
+    )
     tree = parse_sql(sql, "sqlite")
     existing = tree.args.get("with_") or tree.args.get("with")
     ours = exp.CTE(this=parse_sql(cte_sql, "sqlite"), alias=exp.TableAlias(this=exp.to_identifier("facts")))
@@ -144,9 +150,14 @@ def _sqlite_scoped_sql(sql: str) -> str:
 
 
 def _reader_role_available(conn) -> bool:
-    return bool(conn.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) AND pg_has_role(current_user, :r, 'MEMBER')"),
-        {"r": READER_ROLE}).scalar())
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) AND pg_has_role(current_user, :r, 'MEMBER')"
+            ),
+            {"r": READER_ROLE},
+        ).scalar()
+    )
 
 
 def _run_postgres(tenant: Tenant, sql: str, binds: dict[str, Any]):
@@ -155,9 +166,13 @@ def _run_postgres(tenant: Tenant, sql: str, binds: dict[str, Any]):
         trans = conn.begin()
         try:
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            conn.execute(text("SELECT set_config('statement_timeout', :ms, true), set_config('app.current_org', :org, "
-                              "true), set_config('search_path', :path, true)"),
-                         {"ms": str(STATEMENT_TIMEOUT_MS), "org": str(tenant.org_id), "path": TENANT_SCHEMA})
+            conn.execute(
+                text(
+                    "SELECT set_config('statement_timeout', :ms, true), set_config('app.current_org', :org, "
+                    "true), set_config('search_path', :path, true)"
+                ),
+                {"ms": str(STATEMENT_TIMEOUT_MS), "org": str(tenant.org_id), "path": TENANT_SCHEMA},
+            )
             if _reader_role_available(conn):
                 conn.exec_driver_sql(f"SET LOCAL ROLE {READER_ROLE}")
             result = conn.execute(text(sql), binds)
@@ -180,8 +195,12 @@ def run(session: Session, tenant: Tenant, indicator: CustomIndicator, raw_params
     truncated = len(rows) > ROW_CAP
     rows = rows[:ROW_CAP]
     _, as_of = freshness.stamp(session, tenant)
-    return {"columns": columns, "rows": [dict(zip(columns, row)) for row in rows], "truncated": truncated,
-            "as_of": as_of.isoformat() if as_of else None}
+    return {
+        "columns": columns,
+        "rows": [dict(zip(columns, row, strict=True)) for row in rows],
+        "truncated": truncated,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
 
 
 def _run_sqlite(tenant: Tenant, sql: str, binds: dict[str, Any]):

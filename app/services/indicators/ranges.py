@@ -22,7 +22,7 @@ class DateRange:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def previous(self) -> "DateRange":
+    def previous(self) -> DateRange:
         """The period of the same length just before this one."""
         return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
@@ -51,8 +51,9 @@ def make_range(start: date, end: date) -> DateRange:
     limit = get_settings().MAX_RANGE_DAYS
     rng = DateRange(start, end)
     if rng.days > limit:
-        raise Unprocessable(f"The range spans {rng.days} days; the maximum is {limit} (MAX_RANGE_DAYS)",
-                            code="range_too_long")
+        raise Unprocessable(
+            f"The range spans {rng.days} days; the maximum is {limit} (MAX_RANGE_DAYS)", code="range_too_long"
+        )
     return rng
 
 

@@ -19,15 +19,22 @@ def get_batch(session: Session, tenant: Tenant, batch_id: int) -> IngestionBatch
 
 def current_batch_with_content(session: Session, tenant: Tenant, source_id: int, sha256: str) -> IngestionBatch | None:
     """The source's current batch if it was loaded from exactly this content."""
-    stmt = scoped_select(tenant, IngestionBatch).where(
-        IngestionBatch.data_source_id == source_id, IngestionBatch.status == BatchStatus.LOADED,
-    ).order_by(IngestionBatch.id.desc()).limit(1)
+    stmt = (
+        scoped_select(tenant, IngestionBatch)
+        .where(
+            IngestionBatch.data_source_id == source_id,
+            IngestionBatch.status == BatchStatus.LOADED,
+        )
+        .order_by(IngestionBatch.id.desc())
+        .limit(1)
+    )
     batch = session.scalars(stmt).first()
     return batch if batch is not None and batch.content_sha256 == sha256 else None
 
 
-def list_batches(session: Session, tenant: Tenant, *, data_source_id: int | None, limit: int, offset: int
-                 ) -> tuple[list[IngestionBatch], int]:
+def list_batches(
+    session: Session, tenant: Tenant, *, data_source_id: int | None, limit: int, offset: int
+) -> tuple[list[IngestionBatch], int]:
     """The caller's batches, newest first."""
     stmt = scoped_select(tenant, IngestionBatch)
     if data_source_id is not None:
@@ -38,14 +45,21 @@ def list_batches(session: Session, tenant: Tenant, *, data_source_id: int | None
 
 
 def _rejected(session: Session, tenant: Tenant, batch_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
-    stmt = (scoped_select(tenant, RejectedRow).where(RejectedRow.batch_id == batch_id)
-            .order_by(RejectedRow.line_no, RejectedRow.id).limit(limit).offset(offset))
-    return [{"line": r.line_no, "column": r.column, "value": r.value, "reason": r.reason}
-            for r in session.scalars(stmt)]
+    stmt = (
+        scoped_select(tenant, RejectedRow)
+        .where(RejectedRow.batch_id == batch_id)
+        .order_by(RejectedRow.line_no, RejectedRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        {"line": r.line_no, "column": r.column, "value": r.value, "reason": r.reason} for r in session.scalars(stmt)
+    ]
 
 
-def list_errors(session: Session, tenant: Tenant, batch_id: int, limit: int, offset: int
-                ) -> tuple[list[dict[str, Any]], int]:
+def list_errors(
+    session: Session, tenant: Tenant, batch_id: int, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """Every rejected cell of a batch, by line."""
     get_batch(session, tenant, batch_id)
     total = session.scalar(scoped_select(tenant, RejectedRow, func.count()).where(RejectedRow.batch_id == batch_id))
@@ -55,16 +69,23 @@ def list_errors(session: Session, tenant: Tenant, batch_id: int, limit: int, off
 def preview(session: Session, tenant: Tenant, batch_id: int, limit: int) -> dict[str, Any]:
     """The first staging rows (as received) and curated rows of a batch."""
     batch = get_batch(session, tenant, batch_id)
-    staged = session.scalars(scoped_select(tenant, StagingRow).where(StagingRow.batch_id == batch.id)
-                             .order_by(StagingRow.line_no).limit(limit)).all()
-    curated = session.scalars(scoped_select(tenant, Fact).where(Fact.batch_id == batch.id)
-                              .order_by(Fact.id).limit(limit)).all()
+    staged = session.scalars(
+        scoped_select(tenant, StagingRow)
+        .where(StagingRow.batch_id == batch.id)
+        .order_by(StagingRow.line_no)
+        .limit(limit)
+    ).all()
+    curated = session.scalars(
+        scoped_select(tenant, Fact).where(Fact.batch_id == batch.id).order_by(Fact.id).limit(limit)
+    ).all()
     return {
         "batch_id": batch.id,
         "header": batch.details.get("header", []),
         "staging": [{"line": s.line_no, "raw": s.raw, "valid": s.is_valid} for s in staged],
-        "curated": [{"date": f.date, "value": f.value, "uf": f.uf, "category": f.category,
-                     "attributes": f.attributes} for f in curated],
+        "curated": [
+            {"date": f.date, "value": f.value, "uf": f.uf, "category": f.category, "attributes": f.attributes}
+            for f in curated
+        ],
     }
 
 
@@ -87,9 +108,14 @@ def report(session: Session, tenant: Tenant, batch: IngestionBatch, *, duplicate
 
 def last_incremental_value(session: Session, tenant: Tenant, source_id: int) -> Any:
     """The highest incremental-column value loaded so far for a source (None before its first run)."""
-    stmt = scoped_select(tenant, IngestionBatch).where(
-        IngestionBatch.data_source_id == source_id, IngestionBatch.status == BatchStatus.LOADED,
-    ).order_by(IngestionBatch.id.desc())
+    stmt = (
+        scoped_select(tenant, IngestionBatch)
+        .where(
+            IngestionBatch.data_source_id == source_id,
+            IngestionBatch.status == BatchStatus.LOADED,
+        )
+        .order_by(IngestionBatch.id.desc())
+    )
     for batch in session.scalars(stmt.limit(50)):
         if batch.details.get("incremental_max") is not None:
             return batch.details["incremental_max"]

@@ -11,10 +11,36 @@ from app.core.errors import Unprocessable
 CANONICAL_FIELDS = ("date", "value", "uf", "category")
 REQUIRED_FIELDS = ("date", "value")
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "date": ("data", "date", "dt", "dt_venda", "data_venda", "mes", "month", "periodo", "competencia", "dia",
-             "data_emissao", "data_pedido"),
-    "value": ("valor", "value", "amount", "total", "receita", "valor_total", "vl_total", "vlr", "faturamento",
-              "vendas", "revenue", "sales", "preco", "price"),
+    "date": (
+        "data",
+        "date",
+        "dt",
+        "dt_venda",
+        "data_venda",
+        "mes",
+        "month",
+        "periodo",
+        "competencia",
+        "dia",
+        "data_emissao",
+        "data_pedido",
+    ),
+    "value": (
+        "valor",
+        "value",
+        "amount",
+        "total",
+        "receita",
+        "valor_total",
+        "vl_total",
+        "vlr",
+        "faturamento",
+        "vendas",
+        "revenue",
+        "sales",
+        "preco",
+        "price",
+    ),
     "uf": ("uf", "estado", "state", "sigla_uf", "sg_uf", "uf_cliente"),
     "category": ("categoria", "category", "produto", "segmento", "product", "segment", "grupo", "linha", "tipo"),
 }
@@ -33,7 +59,7 @@ def _quoted(headers: list[str]) -> str:
 
 def _starts_with(words: list[str], synonym: str) -> bool:
     prefix = synonym.split("_")
-    return words[:len(prefix)] == prefix
+    return words[: len(prefix)] == prefix
 
 
 def _explicit(headers: list[str], explicit: dict[str, str]) -> dict[str, str]:
@@ -49,8 +75,11 @@ def _explicit(headers: list[str], explicit: dict[str, str]) -> dict[str, str]:
             problems.append(f"the header for '{field}' must be a non-empty string")
             continue
         # An exact header wins over one that only matches case/accent-insensitively.
-        index = headers.index(wanted) if wanted in headers else next(
-            (i for i, n in enumerate(normalized) if n and n == normalize_header(wanted)), None)
+        index = (
+            headers.index(wanted)
+            if wanted in headers
+            else next((i for i, n in enumerate(normalized) if n and n == normalize_header(wanted)), None)
+        )
         if index is None:
             problems.append(f"header '{wanted}' for '{field}' is not in the file")
         elif index in taken:
@@ -58,8 +87,11 @@ def _explicit(headers: list[str], explicit: dict[str, str]) -> dict[str, str]:
         else:
             mapping[field], taken[index] = headers[index], field
     if problems:
-        raise Unprocessable(f"Invalid mapping: {'; '.join(problems)}. Headers found: {_quoted(headers)}.",
-                            code="invalid_mapping", extra={"headers": headers})
+        raise Unprocessable(
+            f"Invalid mapping: {'; '.join(problems)}. Headers found: {_quoted(headers)}.",
+            code="invalid_mapping",
+            extra={"headers": headers},
+        )
     return mapping
 
 
@@ -85,8 +117,11 @@ def detect_mapping(headers: list[str], explicit: dict[str, str] | None = None) -
                     break
     missing = [field for field in REQUIRED_FIELDS if field not in mapping]
     if missing:
-        example = json.dumps({field: "<header>" for field in missing}, ensure_ascii=False)
-        raise Unprocessable(f"No {' or '.join(missing)} column found. Headers found: {_quoted(headers)}. "
-                            f"Send a mapping such as {example}.",
-                            code="mapping_required", extra={"headers": headers, "missing": missing})
+        example = json.dumps(dict.fromkeys(missing, "<header>"), ensure_ascii=False)
+        raise Unprocessable(
+            f"No {' or '.join(missing)} column found. Headers found: {_quoted(headers)}. "
+            f"Send a mapping such as {example}.",
+            code="mapping_required",
+            extra={"headers": headers, "missing": missing},
+        )
     return {field: mapping[field] for field in CANONICAL_FIELDS if field in mapping}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import gc
 import itertools
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,24 +38,24 @@ REJECTED_SAMPLE = 20
 class LoadOptions:
     mapping: dict[str, str] | None = None
     dry_run: bool = False
-    replace: bool = True              # full refresh of the source; False appends (incremental SQL sources)
+    replace: bool = True  # full refresh of the source; False appends (incremental SQL sources)
     file_name: str | None = None
     sha256: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    allow_empty: bool = False         # a query or sheet may legitimately return no rows; a file may not
+    allow_empty: bool = False  # a query or sheet may legitimately return no rows; a file may not
 
 
 def _check_row_limit(rows: int) -> None:
     max_rows = get_settings().MAX_UPLOAD_ROWS
     if rows > max_rows:
-        raise PayloadTooLarge(f"The data has more than {max_rows:,} rows (MAX_UPLOAD_ROWS); split it.",
-                              code="too_many_rows")
+        raise PayloadTooLarge(
+            f"The data has more than {max_rows:,} rows (MAX_UPLOAD_ROWS); split it.", code="too_many_rows"
+        )
 
 
 def _check_not_empty(rows: int, header: list[str], options: LoadOptions) -> None:
     if rows == 0 and not options.allow_empty:
-        raise Unprocessable("The data has a header but no data rows.", code="no_data_rows",
-                            extra={"headers": header})
+        raise Unprocessable("The data has a header but no data rows.", code="no_data_rows", extra={"headers": header})
 
 
 def _stage(session: Session, org_id: int, batch_id: int, staged, rejected) -> None:
@@ -64,8 +64,7 @@ def _stage(session: Session, org_id: int, batch_id: int, staged, rejected) -> No
 
 
 def _rejected_sample(items) -> list[dict]:
-    return [{"line": line, "column": column, "value": value, "reason": reason}
-            for line, column, value, reason in items]
+    return [{"line": line, "column": column, "value": value, "reason": reason} for line, column, value, reason in items]
 
 
 @contextmanager
@@ -81,19 +80,22 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_table(session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader,
-               options: LoadOptions) -> dict[str, Any]:
+def load_table(
+    session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
+) -> dict[str, Any]:
     """Run the pipeline over a reader; returns the batch report (nothing is written on a dry run)."""
     with _gc_paused():
         return _load(session, tenant, source, reader, options)
 
 
-def _load(session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader,
-          options: LoadOptions) -> dict[str, Any]:
+def _load(
+    session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
+) -> dict[str, Any]:
     header = list(reader.header)
     if len(header) > MAX_COLUMNS:
-        raise Unprocessable(f"The data has {len(header):,} columns; at most {MAX_COLUMNS:,} are accepted.",
-                            code="too_many_columns")
+        raise Unprocessable(
+            f"The data has {len(header):,} columns; at most {MAX_COLUMNS:,} are accepted.", code="too_many_columns"
+        )
     chunk_rows = max(1_000, min(CHUNK_ROWS, CHUNK_CELLS // max(1, len(header))))
     used_mapping = mapping_rules.detect_mapping(header, options.mapping)
     profiler = Profiler(used_mapping)
@@ -111,16 +113,24 @@ def _load(session: Session, tenant: Tenant, source: DataSource | None, reader: T
             profiler.feed(header, first)
         chunks = itertools.chain([first] if first is not None else [], stream)
     profile = profiler.profile()
-    detected = {**reader.info(), "header_line": reader.header_line, "decimal_style": profile.number_style,
-                "date_format": profile.date_format}
+    detected = {
+        **reader.info(),
+        "header_line": reader.header_line,
+        "decimal_style": profile.number_style,
+        "date_format": profile.date_format,
+    }
 
     batch = None
     if not options.dry_run:
-        batch = IngestionBatch(organization_id=tenant.org_id, data_source_id=source.id, status=BatchStatus.LOADED,
-                               file_name=options.file_name, content_sha256=options.sha256,
-                               created_by=tenant.user_id,
-                               details={"detected": detected, "mapping": used_mapping, "header": header,
-                                        **options.details})
+        batch = IngestionBatch(
+            organization_id=tenant.org_id,
+            data_source_id=source.id,
+            status=BatchStatus.LOADED,
+            file_name=options.file_name,
+            content_sha256=options.sha256,
+            created_by=tenant.user_id,
+            details={"detected": detected, "mapping": used_mapping, "header": header, **options.details},
+        )
         session.add(batch)
         session.flush()
 
@@ -136,7 +146,7 @@ def _load(session: Session, tenant: Tenant, source: DataSource | None, reader: T
             _check_row_limit(received)
             rejected_rows += len({line for line, *_ in rejected})
             if len(sample) < REJECTED_SAMPLE:
-                sample.extend(rejected[:REJECTED_SAMPLE - len(sample)])
+                sample.extend(rejected[: REJECTED_SAMPLE - len(sample)])
             if batch is not None:
                 if pending is not None:
                     pending.result()
@@ -151,10 +161,15 @@ def _load(session: Session, tenant: Tenant, source: DataSource | None, reader: T
         if inserted != loaded:
             raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
         if options.replace:
-            session.execute(scoped_update(tenant, IngestionBatch).where(
-                IngestionBatch.data_source_id == source.id,
-                IngestionBatch.id != batch.id, IngestionBatch.status == BatchStatus.LOADED,
-            ).values(status=BatchStatus.SUPERSEDED))
+            session.execute(
+                scoped_update(tenant, IngestionBatch)
+                .where(
+                    IngestionBatch.data_source_id == source.id,
+                    IngestionBatch.id != batch.id,
+                    IngestionBatch.status == BatchStatus.LOADED,
+                )
+                .values(status=BatchStatus.SUPERSEDED)
+            )
         batch.rows_received, batch.rows_loaded, batch.rows_rejected = received, loaded, rejected_rows
         batch.finished_at = utcnow()
         freshness.bump(session, tenant)

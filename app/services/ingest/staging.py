@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import repeat
 
 from sqlalchemy import Integer, insert, literal
 from sqlalchemy.orm import Session
@@ -20,8 +20,18 @@ from app.models import Fact, RejectedRow, StagingRow
 from app.models.base import ExactDecimal
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
-STAGING_COLUMNS = ("organization_id", "batch_id", "line_no", "raw", "is_valid", "date", "value", "uf", "category",
-                   "attributes")
+STAGING_COLUMNS = (
+    "organization_id",
+    "batch_id",
+    "line_no",
+    "raw",
+    "is_valid",
+    "date",
+    "value",
+    "uf",
+    "category",
+    "attributes",
+)
 REJECTED_COLUMNS = ("organization_id", "batch_id", "line_no", "column", "value", "reason")
 
 
@@ -60,34 +70,67 @@ def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingCh
         return
     if _is_postgres(session):
         # csv.writer writes None as an empty unquoted field, which COPY's csv format reads as NULL.
-        rows = zip(repeat(org_id, n), repeat(batch_id, n), chunk.line_no, chunk.raw, chunk.is_valid, chunk.date,
-                   chunk.value, chunk.uf, chunk.category, chunk.attributes)
+        rows = zip(
+            repeat(org_id, n),
+            repeat(batch_id, n),
+            chunk.line_no,
+            chunk.raw,
+            chunk.is_valid,
+            chunk.date,
+            chunk.value,
+            chunk.uf,
+            chunk.category,
+            chunk.attributes,
+            strict=False,
+        )
         _copy(session, StagingRow.__tablename__, STAGING_COLUMNS, rows)
         return
     to_storage = ExactDecimal().process_bind_param
     dialect = session.get_bind().dialect
     rows = [
-        (org_id, batch_id, line, raw, 1 if ok else 0, d.isoformat() if d else None,
-         to_storage(Decimal(v), dialect) if v is not None else None, uf, cat, attrs)
-        for line, raw, ok, d, v, uf, cat, attrs in zip(chunk.line_no, chunk.raw, chunk.is_valid, chunk.date,
-                                                       chunk.value, chunk.uf, chunk.category, chunk.attributes)
+        (
+            org_id,
+            batch_id,
+            line,
+            raw,
+            1 if ok else 0,
+            d.isoformat() if d else None,
+            to_storage(Decimal(v), dialect) if v is not None else None,
+            uf,
+            cat,
+            attrs,
+        )
+        for line, raw, ok, d, v, uf, cat, attrs in zip(
+            chunk.line_no,
+            chunk.raw,
+            chunk.is_valid,
+            chunk.date,
+            chunk.value,
+            chunk.uf,
+            chunk.category,
+            chunk.attributes,
+            strict=False,
+        )
     ]
     placeholders = ", ".join("?" for _ in STAGING_COLUMNS)
     cols = ", ".join(f'"{c}"' for c in STAGING_COLUMNS)
     session.connection().exec_driver_sql(f"INSERT INTO staging_rows ({cols}) VALUES ({placeholders})", rows)
 
 
-def write_rejected(session: Session, org_id: int, batch_id: int,
-                   rejected: Sequence[tuple[int, str | None, str | None, str]]) -> None:
+def write_rejected(
+    session: Session, org_id: int, batch_id: int, rejected: Sequence[tuple[int, str | None, str | None, str]]
+) -> None:
     """Append (line, column, value, reason) records to the batch's rejected rows."""
     if not rejected:
         return
-    rows = [(org_id, batch_id, line, column[:255] if column else column, value, reason[:255])
-            for line, column, value, reason in rejected]
+    rows = [
+        (org_id, batch_id, line, column[:255] if column else column, value, reason[:255])
+        for line, column, value, reason in rejected
+    ]
     if _is_postgres(session):
         _copy(session, RejectedRow.__tablename__, REJECTED_COLUMNS, rows)
         return
-    session.execute(insert(RejectedRow), [dict(zip(REJECTED_COLUMNS, row)) for row in rows])
+    session.execute(insert(RejectedRow), [dict(zip(REJECTED_COLUMNS, row, strict=True)) for row in rows])
 
 
 def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int, *, replace: bool) -> int:
@@ -95,9 +138,17 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
     transaction, so readers never see a half-loaded or doubled source. Returns the rows inserted."""
     if replace:
         session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))
-    rows = scoped_select(tenant, StagingRow, StagingRow.organization_id, literal(data_source_id, Integer),
-                         StagingRow.batch_id, StagingRow.date, StagingRow.value, StagingRow.uf, StagingRow.category,
-                         StagingRow.attributes).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
+    rows = scoped_select(
+        tenant,
+        StagingRow,
+        StagingRow.organization_id,
+        literal(data_source_id, Integer),
+        StagingRow.batch_id,
+        StagingRow.date,
+        StagingRow.value,
+        StagingRow.uf,
+        StagingRow.category,
+        StagingRow.attributes,
+    ).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
     columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
     return session.execute(insert(Fact).from_select(columns, rows)).rowcount
-

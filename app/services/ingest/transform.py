@@ -48,7 +48,7 @@ def _json_lines(frame: pd.DataFrame) -> list[str]:
     text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str)
     # JSON escapes real newlines inside values, so splitting on "\n" is exact.
     lines = text.split("\n")
-    return lines[:len(frame)]
+    return lines[: len(frame)]
 
 
 def _preview(value: object) -> str | None:
@@ -58,11 +58,13 @@ def _preview(value: object) -> str | None:
     return text[:500]
 
 
-def transform_chunk(header: list[str], mapping: dict[str, str], profile: ColumnProfile, chunk: Chunk
-                    ) -> tuple[StagingChunk, list[tuple[int, str | None, str | None, str]]]:
+def transform_chunk(
+    header: list[str], mapping: dict[str, str], profile: ColumnProfile, chunk: Chunk
+) -> tuple[StagingChunk, list[tuple[int, str | None, str | None, str]]]:
     """Parse the mapped columns of one chunk; every row is staged, invalid ones flagged and explained."""
     rejected: list[tuple[int, str | None, str | None, str]] = [
-        (line, None, preview, reason) for line, preview, reason in chunk.bad_rows]
+        (line, None, preview, reason) for line, preview, reason in chunk.bad_rows
+    ]
     if not chunk.rows:
         return StagingChunk([], [], [], [], [], [], [], []), rejected
     frame = pd.DataFrame(chunk.rows, columns=header, dtype=object)
@@ -77,14 +79,15 @@ def transform_chunk(header: list[str], mapping: dict[str, str], profile: ColumnP
         ufs = pd.Series([None] * len(frame), dtype=object)
     categories = [None] * len(frame)
     if "category" in mapping:
-        categories = [c[:CATEGORY_MAX] if isinstance(c, str) else None
-                      for c in values.clean_text(frame[mapping["category"]])]
+        categories = [
+            c[:CATEGORY_MAX] if isinstance(c, str) else None for c in values.clean_text(frame[mapping["category"]])
+        ]
     invalid = pd.Series(False, index=frame.index)
     for column, errors in checks:
         failed = errors.notna().to_numpy()
         if failed.any():
             invalid |= failed
-            for line, value, reason in zip(lines[failed], frame[column][failed], errors[failed]):
+            for line, value, reason in zip(lines[failed], frame[column][failed], errors[failed], strict=True):
                 rejected.append((int(line), column, _preview(value), reason))
     rejected.sort(key=lambda item: item[0])
     mapped = set(mapping.values())

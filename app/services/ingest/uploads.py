@@ -30,8 +30,9 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     except json.JSONDecodeError as exc:
         raise Unprocessable(f"mapping is not valid JSON: {exc.msg}", code="invalid_mapping") from exc
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise Unprocessable('mapping must be a JSON object of strings, e.g. {"value": "Valor (R$)"}',
-                            code="invalid_mapping")
+        raise Unprocessable(
+            'mapping must be a JSON object of strings, e.g. {"value": "Valor (R$)"}', code="invalid_mapping"
+        )
     return value
 
 
@@ -45,13 +46,23 @@ def _sha256_and_size(fileobj: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _target_source(session: Session, tenant: Tenant, kind: str, data_source_id: int | None, name: str | None,
-                   file_name: str, dry_run: bool) -> DataSource | None:
+def _target_source(
+    session: Session,
+    tenant: Tenant,
+    kind: str,
+    data_source_id: int | None,
+    name: str | None,
+    file_name: str,
+    dry_run: bool,
+) -> DataSource | None:
     if data_source_id is not None:
         source = datasource_service.get_source(session, tenant, data_source_id, lock=not dry_run)
         if source.type not in FILE_SOURCE_TYPES:
-            raise Unprocessable(f"Data source {source.id} is a '{source.type.value}' source; files can only be "
-                                "uploaded to csv_upload or xlsx_upload sources.", code="wrong_source_type")
+            raise Unprocessable(
+                f"Data source {source.id} is a '{source.type.value}' source; files can only be "
+                "uploaded to csv_upload or xlsx_upload sources.",
+                code="wrong_source_type",
+            )
         return source
     source_name = (name or file_name).strip()[:200] or "upload"
     source = datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name, lock=not dry_run)
@@ -60,24 +71,43 @@ def _target_source(session: Session, tenant: Tenant, kind: str, data_source_id: 
     return source
 
 
-def ingest_upload(session: Session, tenant: Tenant, kind: str, fileobj: IO[bytes], file_name: str, *,
-                  data_source_id: int | None = None, name: str | None = None, mapping: str | None = None,
-                  sheet: str | None = None, dry_run: bool = False) -> tuple[dict[str, Any], bool]:
+def ingest_upload(
+    session: Session,
+    tenant: Tenant,
+    kind: str,
+    fileobj: IO[bytes],
+    file_name: str,
+    *,
+    data_source_id: int | None = None,
+    name: str | None = None,
+    mapping: str | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+) -> tuple[dict[str, Any], bool]:
     """Ingest one uploaded file; returns (report, created). The same file again for the same source is
     answered with the existing batch (created=False) and changes nothing."""
     explicit_mapping = parse_mapping(mapping)
     sha256, size = _sha256_and_size(fileobj)
     limit = get_settings().max_upload_bytes
     if size > limit:
-        raise PayloadTooLarge(f"The file is {size / 2**20:.1f} MB; the limit is {limit // 2**20} MB (MAX_UPLOAD_MB).",
-                              code="file_too_large")
+        raise PayloadTooLarge(
+            f"The file is {size / 2**20:.1f} MB; the limit is {limit // 2**20} MB (MAX_UPLOAD_MB).",
+            code="file_too_large",
+        )
     reader = CsvReader(fileobj) if kind == "csv" else XlsxReader(fileobj, sheet=sheet or None)
     source = _target_source(session, tenant, kind, data_source_id, name, file_name, dry_run)
     if source is not None and not dry_run:
         existing = batch_service.current_batch_with_content(session, tenant, source.id, sha256)
-        if existing is not None and existing.details.get("request") == {"mapping": explicit_mapping,
-                                                                         "sheet": sheet or None}:
+        if existing is not None and existing.details.get("request") == {
+            "mapping": explicit_mapping,
+            "sheet": sheet or None,
+        }:
             return batch_service.report(session, tenant, existing, duplicate=True), False
-    options = LoadOptions(mapping=explicit_mapping, dry_run=dry_run, file_name=file_name[:255], sha256=sha256,
-                          details={"request": {"mapping": explicit_mapping, "sheet": sheet or None}})
+    options = LoadOptions(
+        mapping=explicit_mapping,
+        dry_run=dry_run,
+        file_name=file_name[:255],
+        sha256=sha256,
+        details={"request": {"mapping": explicit_mapping, "sheet": sheet or None}},
+    )
     return load_table(session, tenant, source, reader, options), True

@@ -15,8 +15,12 @@ from app.services.ingest.readers import CsvReader, clean_header
 from app.services.ingest.readers import csv_reader as csv_module
 from app.services.ingest.readers.csv_reader import sniff_delimiter
 
-ROWS = [["Cidade", "Produto", "Valor"], ["São Paulo", "Açaí", "1.234,56"], ["Belém", "Pão de queijo", "7,5"],
-        ["Curitiba", "Café", ""]]
+ROWS = [
+    ["Cidade", "Produto", "Valor"],
+    ["São Paulo", "Açaí", "1.234,56"],
+    ["Belém", "Pão de queijo", "7,5"],
+    ["Curitiba", "Café", ""],
+]
 
 
 def encode_rows(rows: list[list[str]], delimiter: str = ";", encoding: str = "utf-8", newline: str = "\r\n") -> bytes:
@@ -40,6 +44,7 @@ def reader_for(data: bytes) -> CsvReader:
 
 
 # --- encodings and delimiters ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
@@ -100,6 +105,7 @@ def test_bom_with_invalid_utf8_is_refused() -> None:
 
 # --- delimiter sniffing -----------------------------------------------------------------------------------------
 
+
 def test_semicolon_wins_over_decimal_commas() -> None:
     assert sniff_delimiter("produto;valor\nArroz;1,50\nFeijão;12,75\nSal;3\n") == ";"
 
@@ -127,19 +133,29 @@ def test_most_consistent_delimiter_wins() -> None:
 
 # --- record shaping and line numbers ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
 def test_quoted_fields_keep_physical_line_numbers(newline: str) -> None:
-    text = newline.join([
-        "nome;endereço;obs",
-        '"Silva; João";"Rua A, 10' + newline + 'Apto 2";"diz ""oi"""',
-        "Ana;Rua B;",
-        '"Multi' + newline + newline + 'linha";x;y',
-        "Zé;Rua C;z",
-    ]) + newline
+    text = (
+        newline.join(
+            [
+                "nome;endereço;obs",
+                '"Silva; João";"Rua A, 10' + newline + 'Apto 2";"diz ""oi"""',
+                "Ana;Rua B;",
+                '"Multi' + newline + newline + 'linha";x;y',
+                "Zé;Rua C;z",
+            ]
+        )
+        + newline
+    )
     reader = reader_for(text.encode())
     lines, rows, bad = read_all(reader)
-    assert rows == [["Silva; João", "Rua A, 10" + newline + "Apto 2", 'diz "oi"'], ["Ana", "Rua B", ""],
-                    ["Multi" + newline + newline + "linha", "x", "y"], ["Zé", "Rua C", "z"]]
+    assert rows == [
+        ["Silva; João", "Rua A, 10" + newline + "Apto 2", 'diz "oi"'],
+        ["Ana", "Rua B", ""],
+        ["Multi" + newline + newline + "linha", "x", "y"],
+        ["Zé", "Rua C", "z"],
+    ]
     assert lines == [2, 4, 5, 8]
     assert bad == []
 
@@ -165,8 +181,10 @@ def test_ragged_rows() -> None:
     lines, rows, bad = read_all(reader_for(text.encode()))
     assert rows == [["1", "", ""], ["1", "2", ""], ["1", "2", "3"]]
     assert lines == [2, 3, 4]
-    assert bad == [(5, "1;2;3;4", "row has 4 fields, header has 3"),
-                   (6, "1;2;3;4;5;;", "row has 5 fields, header has 3")]
+    assert bad == [
+        (5, "1;2;3;4", "row has 4 fields, header has 3"),
+        (6, "1;2;3;4;5;;", "row has 5 fields, header has 3"),
+    ]
 
 
 def test_values_are_passed_as_read() -> None:
@@ -181,7 +199,14 @@ def test_header_names_are_cleaned() -> None:
 
 def test_clean_header_rules() -> None:
     assert clean_header(["\ufeffId", " Valor\nTotal ", "", None, "id", "column_3", 2023.0, "", None]) == [
-        "Id", "Valor Total", "column_3", "column_4", "id_2", "column_3_2", "2023"]
+        "Id",
+        "Valor Total",
+        "column_3",
+        "column_4",
+        "id_2",
+        "column_3_2",
+        "2023",
+    ]
 
 
 def test_header_only_gives_no_rows() -> None:
@@ -226,13 +251,13 @@ def test_overlong_line_is_a_bad_row(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unclosed_quote_does_not_silently_swallow_the_file() -> None:
     body = "".join(f"{i};{i}\n" for i in range(1200))
-    lines, rows, bad = read_all(reader_for(('a;b\n1;2\n"oops;3\n' + body).encode()))
+    _lines, rows, bad = read_all(reader_for(('a;b\n1;2\n"oops;3\n' + body).encode()))
     assert rows == [["1", "2"]]
-    assert [(line, reason) for line, _, reason in bad] == [
-        (3, "record spans 1201 lines; probably an unclosed quote")]
+    assert [(line, reason) for line, _, reason in bad] == [(3, "record spans 1201 lines; probably an unclosed quote")]
 
 
 # --- refusals ---------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("data", [b"", b"   \r\n\n\t\n", codecs.BOM_UTF8, b";;;\n;;\n"])
 def test_empty_files_are_refused(data: bytes) -> None:
@@ -250,15 +275,18 @@ def xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("data", "hint"), [
-    (xlsx_bytes(), "/ingest/xlsx"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls"),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
-    (b"<html><body><table><tr><td>a</td></tr></table></body></html>", "HTML"),
-    (b"nome;valor\x00\x00\x01\x02" + bytes(range(256)) * 10, "binary"),
-    (b"a;b\n" + bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15]) * 200, "binary"),
-    (codecs.BOM_UTF32_LE + "a;b\n".encode("utf-32-le"), "UTF-32"),
-])
+@pytest.mark.parametrize(
+    ("data", "hint"),
+    [
+        (xlsx_bytes(), "/ingest/xlsx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
+        (b"<html><body><table><tr><td>a</td></tr></table></body></html>", "HTML"),
+        (b"nome;valor\x00\x00\x01\x02" + bytes(range(256)) * 10, "binary"),
+        (b"a;b\n" + bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15]) * 200, "binary"),
+        (codecs.BOM_UTF32_LE + "a;b\n".encode("utf-32-le"), "UTF-32"),
+    ],
+)
 def test_non_csv_uploads_are_refused_with_415(data: bytes, hint: str) -> None:
     with pytest.raises(UnsupportedMediaType) as error:
         reader_for(data)
@@ -277,6 +305,7 @@ def test_nul_byte_mid_file_is_malformed_and_names_the_line() -> None:
 
 
 # --- streaming --------------------------------------------------------------------------------------------------
+
 
 class BoundedReads(io.BytesIO):
     """A file that fails any read without a size or larger than 4 MB: the reader must stream."""

@@ -8,11 +8,22 @@ from app.core.errors import Unprocessable
 from app.services.ingest.mapping import CANONICAL_FIELDS, SYNONYMS, detect_mapping, normalize_header
 
 
-@pytest.mark.parametrize("header, normalized", [
-    ("Valor", "valor"), ("  Data  ", "data"), ("Data da Venda", "data_da_venda"), ("valor_total_r$", "valor_total_r"),
-    ("Valor Total (R$)", "valor_total_r"), ("Preço", "preco"), ("COMPETÊNCIA", "competencia"),
-    ("Data-Emissão", "data_emissao"), ("UF_Cliente", "uf_cliente"), ("vl__total", "vl_total"), ("", ""),
-])
+@pytest.mark.parametrize(
+    ("header", "normalized"),
+    [
+        ("Valor", "valor"),
+        ("  Data  ", "data"),
+        ("Data da Venda", "data_da_venda"),
+        ("valor_total_r$", "valor_total_r"),
+        ("Valor Total (R$)", "valor_total_r"),
+        ("Preço", "preco"),
+        ("COMPETÊNCIA", "competencia"),
+        ("Data-Emissão", "data_emissao"),
+        ("UF_Cliente", "uf_cliente"),
+        ("vl__total", "vl_total"),
+        ("", ""),
+    ],
+)
 def test_normalize_header(header, normalized):
     assert normalize_header(header) == normalized
 
@@ -27,18 +38,28 @@ def test_synonyms_are_normalized_and_cover_the_documented_names():
     assert {"categoria", "produto", "segment", "tipo"} <= set(SYNONYMS["category"])
 
 
-@pytest.mark.parametrize("headers, expected", [
-    (["Data", "Valor", "UF", "Categoria"], {"date": "Data", "value": "Valor", "uf": "UF", "category": "Categoria"}),
-    (["date", "amount", "state", "product"], {"date": "date", "value": "amount", "uf": "state", "category": "product"}),
-    (["DATA_EMISSÃO", "Preço", "Estado", "Segmento"],
-     {"date": "DATA_EMISSÃO", "value": "Preço", "uf": "Estado", "category": "Segmento"}),
-    (["Competência", "Faturamento"], {"date": "Competência", "value": "Faturamento"}),
-    (["Período", "Receita", "Sigla UF"], {"date": "Período", "value": "Receita", "uf": "Sigla UF"}),
-    (["id", "Dt Venda", "Vl. Total", "cliente"], {"date": "Dt Venda", "value": "Vl. Total"}),
-    (["Data da Venda", "valor_total_r$"], {"date": "Data da Venda", "value": "valor_total_r$"}),
-    (["Mês de Referência", "Vendas (R$)", "Linha de Produto"],
-     {"date": "Mês de Referência", "value": "Vendas (R$)", "category": "Linha de Produto"}),
-])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["Data", "Valor", "UF", "Categoria"], {"date": "Data", "value": "Valor", "uf": "UF", "category": "Categoria"}),
+        (
+            ["date", "amount", "state", "product"],
+            {"date": "date", "value": "amount", "uf": "state", "category": "product"},
+        ),
+        (
+            ["DATA_EMISSÃO", "Preço", "Estado", "Segmento"],
+            {"date": "DATA_EMISSÃO", "value": "Preço", "uf": "Estado", "category": "Segmento"},
+        ),
+        (["Competência", "Faturamento"], {"date": "Competência", "value": "Faturamento"}),
+        (["Período", "Receita", "Sigla UF"], {"date": "Período", "value": "Receita", "uf": "Sigla UF"}),
+        (["id", "Dt Venda", "Vl. Total", "cliente"], {"date": "Dt Venda", "value": "Vl. Total"}),
+        (["Data da Venda", "valor_total_r$"], {"date": "Data da Venda", "value": "valor_total_r$"}),
+        (
+            ["Mês de Referência", "Vendas (R$)", "Linha de Produto"],
+            {"date": "Mês de Referência", "value": "Vendas (R$)", "category": "Linha de Produto"},
+        ),
+    ],
+)
 def test_detects_columns_case_and_accent_insensitively(headers, expected):
     assert detect_mapping(headers) == expected
 
@@ -69,8 +90,9 @@ def test_missing_value_column_names_the_field_and_lists_headers():
         detect_mapping(["Data", "Produto"])
     assert err.value.status_code == 422
     assert err.value.code == "mapping_required"
-    assert err.value.detail == ("No value column found. Headers found: 'Data', 'Produto'. "
-                                'Send a mapping such as {"value": "<header>"}.')
+    assert err.value.detail == (
+        "No value column found. Headers found: 'Data', 'Produto'. Send a mapping such as {\"value\": \"<header>\"}."
+    )
     assert err.value.extra["headers"] == ["Data", "Produto"]
     assert err.value.extra["missing"] == ["value"]
 
@@ -79,8 +101,10 @@ def test_missing_both_required_columns():
     with pytest.raises(Unprocessable) as err:
         detect_mapping(["Cliente", "Produto"])
     assert err.value.code == "mapping_required"
-    assert err.value.detail == ("No date or value column found. Headers found: 'Cliente', 'Produto'. "
-                                'Send a mapping such as {"date": "<header>", "value": "<header>"}.')
+    assert err.value.detail == (
+        "No date or value column found. Headers found: 'Cliente', 'Produto'. "
+        'Send a mapping such as {"date": "<header>", "value": "<header>"}.'
+    )
     with pytest.raises(Unprocessable) as err:
         detect_mapping([])
     assert "Headers found: none." in err.value.detail
@@ -104,12 +128,15 @@ def test_a_header_taken_explicitly_is_not_detected_again():
     assert err.value.code == "mapping_required" and err.value.detail.startswith("No value column found.")
 
 
-@pytest.mark.parametrize("explicit, fragment", [
-    ({"price": "Valor"}, "'price' is not a field (use date, value, uf, category)"),
-    ({"value": "Nope"}, "header 'Nope' for 'value' is not in the file"),
-    ({"value": ""}, "the header for 'value' must be a non-empty string"),
-    ({"date": "Data", "value": "data"}, "header 'Data' is mapped to both 'date' and 'value'"),
-])
+@pytest.mark.parametrize(
+    ("explicit", "fragment"),
+    [
+        ({"price": "Valor"}, "'price' is not a field (use date, value, uf, category)"),
+        ({"value": "Nope"}, "header 'Nope' for 'value' is not in the file"),
+        ({"value": ""}, "the header for 'value' must be a non-empty string"),
+        ({"date": "Data", "value": "data"}, "header 'Data' is mapped to both 'date' and 'value'"),
+    ],
+)
 def test_bad_explicit_mapping(explicit, fragment):
     with pytest.raises(Unprocessable) as err:
         detect_mapping(["Data", "Valor"], explicit)

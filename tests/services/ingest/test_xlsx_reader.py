@@ -31,27 +31,35 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 # cellXfs: 0 general, 1 date (14), 2 date-time (22), 3 time (21), 4 duration [h]:mm:ss (46)
-STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
-          '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-          '<borders count="1"><border/></borders>'
-          '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-          '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-          + "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-                    for n in (14, 22, 21, 46))
-          + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-          '</styleSheet>')
+STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+    '<borders count="1"><border/></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    + "".join(
+        f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        for n in (14, 22, 21, 46)
+    )
+    + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
 
 
 def sheet_xml(rows: str, dimension: str = "A1") -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
-            f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>')
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
+        f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+    )
 
 
 def shared_strings_xml(strings: list[str]) -> str:
     items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<sst xmlns="{MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<sst xmlns="{MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    )
 
 
 def text(ref: str, value: str) -> str:
@@ -66,42 +74,67 @@ def row(number: int, *cells: str) -> str:
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def build_xlsx(sheets: list[tuple[str, str]], shared: str | None = None, states: dict[str, str] | None = None,
-               extra: dict[str, bytes] | None = None) -> bytes:
+def build_xlsx(
+    sheets: list[tuple[str, str]],
+    shared: str | None = None,
+    states: dict[str, str] | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
     """A minimal but complete .xlsx from hand-written sheet XML."""
     states = states or {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         overrides = "".join(
             f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-            f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, len(sheets) + 1))
-        archive.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            f'{overrides}<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
-        archive.writestr("_rels/.rels", (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG}">'
-            f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+            f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                f'{overrides}<Override PartName="/xl/styles.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                '<Override PartName="/xl/sharedStrings.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG}">'
+                f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
         entries = "".join(
             f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"'
-            f'{f" state={chr(34)}{states[name]}{chr(34)}" if name in states else ""}/>'
-            for i, (name, _xml) in enumerate(sheets, start=1))
-        archive.writestr("xl/workbook.xml", (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{REL}">'
-            f'<sheets>{entries}</sheets></workbook>'))
-        links = "".join(f'<Relationship Id="rId{i}" Type="{REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                        for i in range(1, len(sheets) + 1))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG}">{links}'
-            f'<Relationship Id="rIdS" Type="{REL}/styles" Target="styles.xml"/>'
-            f'<Relationship Id="rIdT" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+            f"{f' state={chr(34)}{states[name]}{chr(34)}' if name in states else ''}/>"
+            for i, (name, _xml) in enumerate(sheets, start=1)
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{REL}">'
+                f"<sheets>{entries}</sheets></workbook>"
+            ),
+        )
+        links = "".join(
+            f'<Relationship Id="rId{i}" Type="{REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG}">{links}'
+                f'<Relationship Id="rIdS" Type="{REL}/styles" Target="styles.xml"/>'
+                f'<Relationship Id="rIdT" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+            ),
+        )
         archive.writestr("xl/styles.xml", STYLES)
         archive.writestr("xl/sharedStrings.xml", shared if shared is not None else shared_strings_xml([]))
         for i, (_name, xml) in enumerate(sheets, start=1):
@@ -168,50 +201,78 @@ def test_title_rows_dates_numbers_and_empty_rows(engine: str) -> None:
     assert reader.header_line == 3
     lines, rows, bad = read_all(reader)
     assert lines == [4, 5, 7]
-    assert rows == [[date(2024, 1, 5), "São Paulo", 3, 10.5, True],
-                    [datetime(2024, 1, 6, 14, 30), "Açaí", 2, 1234, False],
-                    [date(2024, 1, 7), None, 7, None, None]]
+    assert rows == [
+        [date(2024, 1, 5), "São Paulo", 3, 10.5, True],
+        [datetime(2024, 1, 6, 14, 30), "Açaí", 2, 1234, False],
+        [date(2024, 1, 7), None, 7, None, None],
+    ]
     assert type(rows[1][3]) is int and type(rows[0][3]) is float
     assert bad == []
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_formula_cells_give_cached_values(engine: str) -> None:
-    rows = "".join([
-        row(1, text("A1", "a"), text("B1", "b"), text("C1", "soma"), text("D1", "texto"), text("E1", "sem cache")),
-        row(2, num("A2", 2), num("B2", 3), '<c r="C2"><f>A2+B2</f><v>5</v></c>',
-            '<c r="D2" t="str"><f>"x"&amp;A2</f><v>x2</v></c>', '<c r="E2"><f>A2/0</f></c>'),
-        row(3, num("A3", 1.5), num("B3", 1), '<c r="C3"><f>A3+B3</f><v>2.5</v></c>',
-            '<c r="D3" t="e"><f>A3/0</f><v>#DIV/0!</v></c>', '<c r="E3" t="b"><f>TRUE()</f><v>1</v></c>'),
-    ])
+    rows = "".join(
+        [
+            row(1, text("A1", "a"), text("B1", "b"), text("C1", "soma"), text("D1", "texto"), text("E1", "sem cache")),
+            row(
+                2,
+                num("A2", 2),
+                num("B2", 3),
+                '<c r="C2"><f>A2+B2</f><v>5</v></c>',
+                '<c r="D2" t="str"><f>"x"&amp;A2</f><v>x2</v></c>',
+                '<c r="E2"><f>A2/0</f></c>',
+            ),
+            row(
+                3,
+                num("A3", 1.5),
+                num("B3", 1),
+                '<c r="C3"><f>A3+B3</f><v>2.5</v></c>',
+                '<c r="D3" t="e"><f>A3/0</f><v>#DIV/0!</v></c>',
+                '<c r="E3" t="b"><f>TRUE()</f><v>1</v></c>',
+            ),
+        ]
+    )
     reader = open_reader(build_xlsx([("Plan1", sheet_xml(rows))]), engine=engine)
     assert read_all(reader)[1] == [[2, 3, 5, "x2", None], [1.5, 1, 2.5, None, True]]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_shared_strings_times_durations_and_errors(engine: str) -> None:
-    rows = "".join([
-        row(1, '<c r="A1" t="s"><v>0</v></c>', '<c r="B1" t="s"><v>1</v></c>', '<c r="C1" t="s"><v>2</v></c>',
-            '<c r="D1" t="s"><v>3</v></c>'),
-        row(2, num("A2", "45292.5", 2), num("B2", "0.75", 3), num("C2", "1.5", 4),
-            '<c r="D2" t="e"><v>#N/A</v></c>'),
-        row(3, num("A3", "45293", 2), num("B3", "0.5", 3), num("C3", "0.25", 4), '<c r="D3" t="s"><v>4</v></c>'),
-    ])
+    rows = "".join(
+        [
+            row(
+                1,
+                '<c r="A1" t="s"><v>0</v></c>',
+                '<c r="B1" t="s"><v>1</v></c>',
+                '<c r="C1" t="s"><v>2</v></c>',
+                '<c r="D1" t="s"><v>3</v></c>',
+            ),
+            row(
+                2, num("A2", "45292.5", 2), num("B2", "0.75", 3), num("C2", "1.5", 4), '<c r="D2" t="e"><v>#N/A</v></c>'
+            ),
+            row(3, num("A3", "45293", 2), num("B3", "0.5", 3), num("C3", "0.25", 4), '<c r="D3" t="s"><v>4</v></c>'),
+        ]
+    )
     shared = shared_strings_xml(["quando", "hora", "duração", "erro", "ok"])
     reader = open_reader(build_xlsx([("Plan1", sheet_xml(rows))], shared=shared), engine=engine)
     assert reader.header == ["quando", "hora", "duração", "erro"]
-    assert read_all(reader)[1] == [[datetime(2024, 1, 1, 12), time(18), "36:00:00", None],
-                                   [date(2024, 1, 2), time(12), "6:00:00", "ok"]]
+    assert read_all(reader)[1] == [
+        [datetime(2024, 1, 1, 12), time(18), "36:00:00", None],
+        [date(2024, 1, 2), time(12), "6:00:00", "ok"],
+    ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ragged_rows_and_values_beyond_the_header(engine: str) -> None:
-    rows = "".join([
-        row(1, text("A1", "a"), text("B1", "b"), text("C1", "c")),
-        row(2, num("A2", 1)),
-        row(4, num("A4", 1), num("B4", 2), num("C4", 3), '<c r="E4" t="inlineStr"><is><t></t></is></c>'),
-        row(5, num("A5", 1), num("F5", 6)),
-    ])
+    rows = "".join(
+        [
+            row(1, text("A1", "a"), text("B1", "b"), text("C1", "c")),
+            row(2, num("A2", 1)),
+            row(4, num("A4", 1), num("B4", 2), num("C4", 3), '<c r="E4" t="inlineStr"><is><t></t></is></c>'),
+            row(5, num("A5", 1), num("F5", 6)),
+        ]
+    )
     lines, rows_read, bad = read_all(open_reader(build_xlsx([("Plan1", sheet_xml(rows))]), engine=engine))
     assert lines == [2, 4]
     assert rows_read == [[1, None, None], [1, 2, 3]]
@@ -220,10 +281,12 @@ def test_ragged_rows_and_values_beyond_the_header(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_header_cells_are_cleaned(engine: str) -> None:
-    rows = "".join([
-        row(2, text("B2", " Valor "), text("D2", "valor"), num("E2", 2023), text("F2", "Obs\nGeral")),
-        row(3, num("B3", 1), num("C3", 2), num("D3", 3), num("E3", 4), text("F3", "x")),
-    ])
+    rows = "".join(
+        [
+            row(2, text("B2", " Valor "), text("D2", "valor"), num("E2", 2023), text("F2", "Obs\nGeral")),
+            row(3, num("B3", 1), num("C3", 2), num("D3", 3), num("E3", 4), text("F3", "x")),
+        ]
+    )
     reader = open_reader(build_xlsx([("Plan1", sheet_xml(rows))]), engine=engine)
     assert reader.header == ["column_1", "Valor", "column_3", "valor_2", "2023", "Obs Geral"]
     assert reader.header_line == 2
@@ -257,9 +320,18 @@ def test_chunks_restart_and_account_for_every_row(engine: str) -> None:
 def test_both_engines_read_the_same_rows() -> None:
     values: list[list[object]] = [["Relatório"], ["id", "quando", "cidade", "valor", "ativo", "obs"]]
     for i in range(1, 3001):
-        values.append([] if i % 97 == 0 else [
-            i, datetime(2024, 1, 1 + i % 28, i % 24, i % 60) if i % 3 else date(2024, 2, 1 + i % 28),
-            ["São Paulo", "Belém", "Açaí"][i % 3], i * 1.25 if i % 4 else i * 2, i % 2 == 0, None if i % 5 else "ok"])
+        values.append(
+            []
+            if i % 97 == 0
+            else [
+                i,
+                datetime(2024, 1, 1 + i % 28, i % 24, i % 60) if i % 3 else date(2024, 2, 1 + i % 28),
+                ["São Paulo", "Belém", "Açaí"][i % 3],
+                i * 1.25 if i % 4 else i * 2,
+                i % 2 == 0,
+                None if i % 5 else "ok",
+            ]
+        )
     data = openpyxl_xlsx(values)
     results = {engine: read_all(open_reader(data, engine=engine), size=500) for engine in ENGINES}
     assert results["calamine"] == results["openpyxl"]
@@ -277,10 +349,15 @@ def test_calamine_is_preferred_and_openpyxl_is_the_fallback(monkeypatch: pytest.
 
 # --- sheets -------------------------------------------------------------------------------------------------------
 
+
 def two_sheets(states: dict[str, str] | None = None) -> bytes:
-    return build_xlsx([("Resumo", sheet_xml(row(1, text("A1", "total"), text("B1", "x")) + row(2, num("A2", 1)))),
-                       ("Dados", sheet_xml(row(1, text("A1", "id"), text("B1", "nome")) + row(2, num("A2", 7))))],
-                      states=states)
+    return build_xlsx(
+        [
+            ("Resumo", sheet_xml(row(1, text("A1", "total"), text("B1", "x")) + row(2, num("A2", 1)))),
+            ("Dados", sheet_xml(row(1, text("A1", "id"), text("B1", "nome")) + row(2, num("A2", 7)))),
+        ],
+        states=states,
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -312,6 +389,7 @@ def test_empty_sheet(engine: str) -> None:
 
 # --- the dimension lie and sparse sheets --------------------------------------------------------------------------
 
+
 def with_dimension(data: bytes, dimension: str) -> bytes:
     tag = f'<dimension ref="{dimension}"/>'.encode()
     pattern = re.compile(rb'<dimension ref="[^"]*"\s*/>')
@@ -333,8 +411,14 @@ MEASURE = textwrap.dedent("""
 
 def measure(path: Path, engine: str) -> tuple[str, int, list[int], float, int]:
     """Read a workbook in a fresh interpreter: (engine, rows, bad lines, seconds, peak RSS in MB)."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), engine], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path), engine],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     engine_used, rows, bad, seconds, rss = json.loads(done.stdout.strip().splitlines()[-1])
     return engine_used, rows, bad, seconds, rss
@@ -361,16 +445,25 @@ def test_far_away_cell_never_reaches_calamine(tmp_path: Path) -> None:
     # calamine would allocate a dense 1,048,576 x 16,384 grid (512 GB) and abort the process: run in a subprocess
     far = row(1048576, num("XFD1048576", 1))
     path = tmp_path / "sparse.xlsx"
-    path.write_bytes(build_xlsx([("Plan1", sheet_xml(row(1, text("A1", "a"), text("B1", "b")) + row(2, num("A2", 1))
-                                                     + far))]))
+    path.write_bytes(
+        build_xlsx([("Plan1", sheet_xml(row(1, text("A1", "a"), text("B1", "b")) + row(2, num("A2", 1)) + far))])
+    )
     engine_used, rows, bad, seconds, rss = measure(path, "auto")
     assert (engine_used, rows, bad) == ("openpyxl", 1, [1048576])
     assert seconds < 10 and rss < 400
 
 
-@pytest.mark.parametrize("cell", ['<x:c r="XFD9" xmlns:x="urn:x"><x:v>1</x:v></x:c>', '<c r="&#88;FD9"><v>1</v></c>',
-                                  "<c r = 'XFD9'><v>1</v></c>", '<c s="0" r="XFD9"><v>1</v></c>', "<c><v>1</v></c>",
-                                  f'<{"p" * 300}:c r="XFD9" xmlns:{"p" * 300}="urn:x"><v>1</v></{"p" * 300}:c>'])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<x:c r="XFD9" xmlns:x="urn:x"><x:v>1</x:v></x:c>',
+        '<c r="&#88;FD9"><v>1</v></c>',
+        "<c r = 'XFD9'><v>1</v></c>",
+        '<c s="0" r="XFD9"><v>1</v></c>',
+        "<c><v>1</v></c>",
+        f'<{"p" * 300}:c r="XFD9" xmlns:{"p" * 300}="urn:x"><v>1</v></{"p" * 300}:c>',
+    ],
+)
 def test_cells_the_extent_scan_cannot_bound_go_to_openpyxl(cell: str) -> None:
     data = build_xlsx([("Plan1", sheet_xml(row(1, text("A1", "a"), text("B1", "b")) + f'<row r="9">{cell}</row>'))])
     assert open_reader(data).info()["engine"] == "openpyxl"
@@ -378,11 +471,15 @@ def test_cells_the_extent_scan_cannot_bound_go_to_openpyxl(cell: str) -> None:
 
 # --- refusals: not a workbook -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("data", "hint"), [
-    ("nome;valor\nSão Paulo;1\n".encode(), "/ingest/csv"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "save it as .xlsx"),
-    (bytes(range(256)) * 4, "not a ZIP"),
-])
+
+@pytest.mark.parametrize(
+    ("data", "hint"),
+    [
+        ("nome;valor\nSão Paulo;1\n".encode(), "/ingest/csv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "save it as .xlsx"),
+        (bytes(range(256)) * 4, "not a ZIP"),
+    ],
+)
 def test_non_zip_uploads_are_refused_with_415(data: bytes, hint: str) -> None:
     with pytest.raises(UnsupportedMediaType) as error:
         open_reader(data)
@@ -398,11 +495,14 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("members", "hint"), [
-    ({"readme.txt": b"hello"}, "no xl/workbook.xml"),
-    ({"xl/workbook.bin": b"\x00"}, ".xlsb"),
-    ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}, ".ods"),
-])
+@pytest.mark.parametrize(
+    ("members", "hint"),
+    [
+        ({"readme.txt": b"hello"}, "no xl/workbook.xml"),
+        ({"xl/workbook.bin": b"\x00"}, ".xlsb"),
+        ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}, ".ods"),
+    ],
+)
 def test_zips_without_a_workbook_are_refused(members: dict[str, bytes], hint: str) -> None:
     with pytest.raises(Unprocessable) as error:
         open_reader(zip_of(members))
@@ -417,6 +517,7 @@ def test_empty_upload() -> None:
 
 
 # --- refusals: zip bombs ------------------------------------------------------------------------------------------
+
 
 def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
     path = tmp_path / "bomb.xlsx"
@@ -436,7 +537,7 @@ def test_zip_bomb_by_total_size() -> None:
     zeros = bytes(3 << 20)
     data = build_xlsx([("Plan1", sheet_xml(row(1, text("A1", "a"))))], extra={"xl/media/big.bin": zeros})
     with pytest.raises(PayloadTooLarge) as error:
-        open_reader(data, max_uncompressed_bytes=2 << 20, max_ratio=10 ** 9)
+        open_reader(data, max_uncompressed_bytes=2 << 20, max_ratio=10**9)
     assert error.value.code == "zip_bomb"
     assert "2,097,152" in error.value.detail
 
@@ -448,8 +549,8 @@ def test_member_holding_more_than_it_declares() -> None:
     for signature, size_at, name_at in ((b"PK\x01\x02", 24, 46), (b"PK\x03\x04", 22, 30)):
         start = 0
         while (start := data.find(signature, start)) >= 0:
-            if data[start + name_at:start + name_at + len(name)] == name:
-                data[start + size_at:start + size_at + 4] = struct.pack("<I", 1000)  # claim 1,000 bytes
+            if data[start + name_at : start + name_at + len(name)] == name:
+                data[start + size_at : start + size_at + 4] = struct.pack("<I", 1000)  # claim 1,000 bytes
             start += 4
     with pytest.raises(PayloadTooLarge) as error:
         open_reader(bytes(data))
@@ -459,9 +560,11 @@ def test_member_holding_more_than_it_declares() -> None:
 
 # --- refusals: XML attacks ----------------------------------------------------------------------------------------
 
-LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
-          + "]>\n")
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
+    + "]>\n"
+)
 
 
 def test_defusedxml_protects_openpyxl() -> None:
@@ -478,11 +581,14 @@ def test_entity_bomb_in_shared_strings(engine: str) -> None:
     assert "sharedStrings.xml" in error.value.detail
 
 
-@pytest.mark.parametrize("prolog", [
-    '<?xml version="1.0"?>\n<!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n',
-    '<?xml version="1.0"?>\n<!doctype w [<!entity x "y">]>\n',
-    LAUGHS,
-])
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n',
+        '<?xml version="1.0"?>\n<!doctype w [<!entity x "y">]>\n',
+        LAUGHS,
+    ],
+)
 def test_dtd_in_a_sheet(prolog: str) -> None:
     xml = prolog + f'<worksheet xmlns="{MAIN}"><sheetData>{row(1, text("A1", "a"))}</sheetData></worksheet>'
     with pytest.raises(Unprocessable) as error:
@@ -490,12 +596,15 @@ def test_dtd_in_a_sheet(prolog: str) -> None:
     assert error.value.code == "unsafe_xml"
 
 
-@pytest.mark.parametrize("encode", [
-    lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
-    lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-le"),
-    lambda xml: xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1"),
-    lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-7"').encode("utf-7"),
-])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+        lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-le"),
+        lambda xml: xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1"),
+        lambda xml: xml.replace('encoding="UTF-8"', 'encoding="UTF-7"').encode("utf-7"),
+    ],
+)
 def test_xml_parts_must_be_utf8(encode) -> None:
     data = build_xlsx([("Plan1", "")])
     data = rewrite_member(data, "xl/worksheets/sheet1.xml", lambda _: encode(sheet_xml(row(1, text("A1", "ção")))))

@@ -51,10 +51,7 @@ def header_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, datetime | date | time):
-        text = value.isoformat()
-    else:
-        text = str(value)
+    text = value.isoformat() if isinstance(value, datetime | date | time) else str(value)
     return " ".join(text.replace("\ufeff", "").split())
 
 

@@ -96,8 +96,13 @@ class CsvReader:
                         elif not "".join(fields).strip():
                             continue
                         elif last_end - start >= max_record_lines:
-                            bad_rows.append((start, preview(delimiter.join(fields)),
-                                             f"record spans {last_end - start + 1} lines; probably an unclosed quote"))
+                            bad_rows.append(
+                                (
+                                    start,
+                                    preview(delimiter.join(fields)),
+                                    f"record spans {last_end - start + 1} lines; probably an unclosed quote",
+                                )
+                            )
                         elif len(fields) <= width:
                             fields.extend([""] * (width - len(fields)))
                             rows.append(fields)
@@ -119,15 +124,17 @@ class CsvReader:
                 except csv.Error as exc:
                     line = reader.line_num + extra
                     if _FIELD_LIMIT_ERROR not in str(exc):
-                        raise Unprocessable(f"The CSV file could not be parsed at line {line}: {exc}.",
-                                            code="malformed_csv") from exc
+                        raise Unprocessable(
+                            f"The CSV file could not be parsed at line {line}: {exc}.", code="malformed_csv"
+                        ) from exc
                     bad_rows.append((last_end + 1, "", f"a field is longer than {MAX_FIELD_CHARS:,} characters"))
                     last_end = line
                 except _LineTooLong as exc:
                     extra = lines.skipped
                     line = reader.line_num + extra
-                    bad_rows.append((last_end + 1, exc.preview,
-                                     f"line {line} is longer than {MAX_LINE_CHARS:,} characters"))
+                    bad_rows.append(
+                        (last_end + 1, exc.preview, f"line {line} is longer than {MAX_LINE_CHARS:,} characters")
+                    )
                     last_end = line
                 count += 1
                 if count >= size:
@@ -169,8 +176,9 @@ class CsvReader:
                     if "".join(fields).strip():
                         return clean_header(fields), start, last_end, consumed
             except (csv.Error, _LineTooLong) as exc:
-                raise Unprocessable(f"The header line (line {last_end + 1}) could not be read: it is too long.",
-                                    code="malformed_csv") from exc
+                raise Unprocessable(
+                    f"The header line (line {last_end + 1}) could not be read: it is too long.", code="malformed_csv"
+                ) from exc
         raise Unprocessable("The file is empty", code="empty_file")
 
 
@@ -178,7 +186,7 @@ def sniff_delimiter(sample: str, complete: bool = True) -> str:
     """The delimiter giving the most consistent field count > 1 over the first non-blank records (";" on ties)."""
     if not complete:
         cut = max(sample.rfind("\n"), sample.rfind("\r"))
-        sample = sample[:cut + 1] if cut >= 0 else sample
+        sample = sample[: cut + 1] if cut >= 0 else sample
     best, best_score = ",", 0.0
     for delimiter in DELIMITERS:
         counts: list[int] = []
@@ -234,31 +242,41 @@ def _refuse_non_text(head: bytes) -> None:
     if not head:
         raise Unprocessable("The file is empty", code="empty_file")
     if head.startswith(_ZIP_MAGIC):
-        raise UnsupportedMediaType("This file looks like an XLSX workbook (a ZIP archive), not CSV text; "
-                                   "upload it to /ingest/xlsx instead.", code="not_csv")
+        raise UnsupportedMediaType(
+            "This file looks like an XLSX workbook (a ZIP archive), not CSV text; upload it to /ingest/xlsx instead.",
+            code="not_csv",
+        )
     if head.startswith(_OLE2_MAGIC):
-        raise UnsupportedMediaType("This file looks like a legacy Excel .xls workbook (or a password-protected one), "
-                                   "not CSV text; open it in Excel and save it as .xlsx (for /ingest/xlsx) or as "
-                                   "CSV UTF-8.", code="not_csv")
+        raise UnsupportedMediaType(
+            "This file looks like a legacy Excel .xls workbook (or a password-protected one), "
+            "not CSV text; open it in Excel and save it as .xlsx (for /ingest/xlsx) or as "
+            "CSV UTF-8.",
+            code="not_csv",
+        )
     if head.startswith(b"%PDF-"):
-        raise UnsupportedMediaType("This file is a PDF, not CSV text; export the report as CSV or XLSX.",
-                                   code="not_csv")
+        raise UnsupportedMediaType(
+            "This file is a PDF, not CSV text; export the report as CSV or XLSX.", code="not_csv"
+        )
     if head.startswith(_UTF32_BOMS):
         raise UnsupportedMediaType("UTF-32 text is not supported; save the file as CSV UTF-8.", code="not_csv")
     if head.startswith(_UTF16_BOMS):
         return
     if b"\x00" in head:
-        raise UnsupportedMediaType("This file contains binary data (NUL bytes), not CSV text; if it is a UTF-16 "
-                                   "export without a byte-order mark, save it as CSV UTF-8.", code="not_csv")
+        raise UnsupportedMediaType(
+            "This file contains binary data (NUL bytes), not CSV text; if it is a UTF-16 "
+            "export without a byte-order mark, save it as CSV UTF-8.",
+            code="not_csv",
+        )
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > CONTROL_SHARE * len(head):
-        raise UnsupportedMediaType("This file contains binary data (control characters), not CSV text.",
-                                   code="not_csv")
+        raise UnsupportedMediaType("This file contains binary data (control characters), not CSV text.", code="not_csv")
     start = head[:512].removeprefix(codecs.BOM_UTF8).lstrip().lower()
     if start.startswith(tuple(s.encode() for s in _MARKUP_STARTS)):
-        raise UnsupportedMediaType("This file is an HTML/XML document, not CSV text (some systems export HTML "
-                                   "tables with an .xls name); open it in Excel and save it as CSV UTF-8 or .xlsx.",
-                                   code="not_csv")
+        raise UnsupportedMediaType(
+            "This file is an HTML/XML document, not CSV text (some systems export HTML "
+            "tables with an .xls name); open it in Excel and save it as CSV UTF-8 or .xlsx.",
+            code="not_csv",
+        )
 
 
 def _detect_encoding(fileobj: BinaryIO, head: bytes) -> tuple[str, int]:
@@ -295,14 +313,19 @@ def _detect_encoding(fileobj: BinaryIO, head: bytes) -> tuple[str, int]:
     if offset == start:
         raise Unprocessable("The file is empty", code="empty_file")
     if nul_at >= 0:
-        raise Unprocessable(f"The file contains a NUL byte at line {_line_at(fileobj, nul_at)}; it is probably "
-                            "damaged or not a text export.", code="malformed_csv")
+        raise Unprocessable(
+            f"The file contains a NUL byte at line {_line_at(fileobj, nul_at)}; it is probably "
+            "damaged or not a text export.",
+            code="malformed_csv",
+        )
     if valid:
         return label, longest
     if label != "utf-8":
-        raise Unprocessable(f"The file declares {label} with a byte-order mark but is not valid {codec} "
-                            f"(line {_line_at(fileobj, bad_at)}); export it again as CSV UTF-8.",
-                            code="invalid_encoding")
+        raise Unprocessable(
+            f"The file declares {label} with a byte-order mark but is not valid {codec} "
+            f"(line {_line_at(fileobj, bad_at)}); export it again as CSV UTF-8.",
+            code="invalid_encoding",
+        )
     return ("cp1252" if _fits_cp1252(fileobj) else "latin-1"), longest
 
 

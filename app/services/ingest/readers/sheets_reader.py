@@ -26,7 +26,7 @@ class SheetsReader:
         header_at = header_index([row for _, row in window])
         self.header_line, header_cells = window[header_at]
         self.header = clean_header(header_cells)
-        self._rows = rows[self.header_line - first_row + 1:]
+        self._rows = rows[self.header_line - first_row + 1 :]
         self._first_data_row = self.header_line + 1
         self._info = {"spreadsheet_id": spreadsheet_id, "range": range_name}
 

@@ -16,8 +16,9 @@ class SqlReader:
 
     replayable = False
 
-    def __init__(self, engine: Engine, sql: str, binds: dict[str, Any] | None = None,
-                 track_max_of: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, sql: str, binds: dict[str, Any] | None = None, track_max_of: str | None = None
+    ) -> None:
         self._engine = engine
         self._conn = engine.connect()
         try:
@@ -26,7 +27,7 @@ class SqlReader:
         except BaseException:
             self._conn.close()
             raise
-        keys = [str(key) for key in self._result.keys()]
+        keys = [str(key) for key in self._result.keys()]  # noqa: SIM118 a Result iterates rows, not keys
         self.header = clean_header(keys)
         self.header_line = 0
         self._track = keys.index(track_max_of) if track_max_of in keys else None

@@ -98,11 +98,15 @@ def open_workbook_zip(fileobj: BinaryIO, max_uncompressed_bytes: int, max_ratio:
 
 def _not_a_zip(head: bytes) -> UnsupportedMediaType:
     if head.startswith(_OLE2_MAGIC):
-        return UnsupportedMediaType("This is a legacy Excel .xls file (or a password-protected workbook), not .xlsx; "
-                                    "open it in Excel and save it as .xlsx without a password.", code="not_xlsx")
+        return UnsupportedMediaType(
+            "This is a legacy Excel .xls file (or a password-protected workbook), not .xlsx; "
+            "open it in Excel and save it as .xlsx without a password.",
+            code="not_xlsx",
+        )
     if b"\x00" not in head:
-        return UnsupportedMediaType("This file looks like text (CSV), not an .xlsx workbook; upload it to "
-                                    "/ingest/csv instead.", code="not_xlsx")
+        return UnsupportedMediaType(
+            "This file looks like text (CSV), not an .xlsx workbook; upload it to /ingest/csv instead.", code="not_xlsx"
+        )
     return UnsupportedMediaType("This file is not an .xlsx workbook (it is not a ZIP archive).", code="not_xlsx")
 
 
@@ -115,9 +119,12 @@ def _check_directory(archive: zipfile.ZipFile, max_uncompressed_bytes: int, max_
         raise zip_bomb(f"The workbook expands to {total:,} bytes; at most {max_uncompressed_bytes:,} are accepted.")
     for info in members:
         if info.file_size > RATIO_MIN_BYTES and (
-                info.compress_size == 0 or info.file_size / info.compress_size > max_ratio):
-            raise zip_bomb(f"The workbook part {info.filename!r} is compressed more than {max_ratio:g}:1, "
-                           "which only happens in zip bombs.")
+            info.compress_size == 0 or info.file_size / info.compress_size > max_ratio
+        ):
+            raise zip_bomb(
+                f"The workbook part {info.filename!r} is compressed more than {max_ratio:g}:1, "
+                "which only happens in zip bombs."
+            )
     names = set(archive.namelist())
     if WORKBOOK not in names:
         if "xl/workbook.bin" in names:
@@ -146,17 +153,22 @@ def scan_xml_parts(archive: zipfile.ZipFile, max_uncompressed_bytes: int) -> Non
                     actual += len(block)
                     total += len(block)
                     if actual > info.file_size or total > max_uncompressed_bytes:
-                        raise zip_bomb(f"The workbook part {info.filename!r} holds more data than its declared "
-                                       f"{info.file_size:,} bytes.")
+                        raise zip_bomb(
+                            f"The workbook part {info.filename!r} holds more data than its declared "
+                            f"{info.file_size:,} bytes."
+                        )
                     if _DTD.search(tail + block):
-                        raise unsafe_xml(f"The workbook part {info.filename!r} contains a DTD or entity "
-                                         "declaration, which spreadsheets never need; it was refused for safety.")
+                        raise unsafe_xml(
+                            f"The workbook part {info.filename!r} contains a DTD or entity "
+                            "declaration, which spreadsheets never need; it was refused for safety."
+                        )
                     tail = block[-16:]
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
             raise invalid_xlsx(f"The workbook part {info.filename!r} is damaged: {exc}.") from exc
         if actual != info.file_size:
-            raise invalid_xlsx(f"The workbook part {info.filename!r} holds {actual:,} bytes but declares "
-                               f"{info.file_size:,}.")
+            raise invalid_xlsx(
+                f"The workbook part {info.filename!r} holds {actual:,} bytes but declares {info.file_size:,}."
+            )
 
 
 def _unbounded(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -172,8 +184,10 @@ def _check_xml_encoding(first: bytes, name: str) -> None:
         raise unsafe_xml(f"The workbook part {name!r} is not UTF-8 encoded; it was refused for safety.")
     match = _XML_ENCODING.match(start.removeprefix(b"\xef\xbb\xbf").lstrip())
     if match and match.group(1).lower() not in _UTF8_NAMES:
-        raise unsafe_xml(f"The workbook part {name!r} declares encoding {match.group(1).decode(errors='replace')!r}; "
-                         "only UTF-8 is accepted.")
+        raise unsafe_xml(
+            f"The workbook part {name!r} declares encoding {match.group(1).decode(errors='replace')!r}; "
+            "only UTF-8 is accepted."
+        )
 
 
 def read_sheets(archive: zipfile.ZipFile) -> list[SheetRef]:
@@ -195,8 +209,14 @@ def read_sheets(archive: zipfile.ZipFile) -> list[SheetRef]:
             continue
         rel_id = next((value for key, value in element.attrib.items() if _local(key) == "id" and "}" in key), None)
         path, kind = targets.get(rel_id or "", ("", ""))
-        sheets.append(SheetRef(name=element.get("name", ""), path=path, kind=kind,
-                               visible=element.get("state", "visible") not in ("hidden", "veryHidden")))
+        sheets.append(
+            SheetRef(
+                name=element.get("name", ""),
+                path=path,
+                kind=kind,
+                visible=element.get("state", "visible") not in ("hidden", "veryHidden"),
+            )
+        )
     return sheets
 
 
@@ -224,7 +244,7 @@ def sheet_extent(archive: zipfile.ZipFile, path: str) -> SheetExtent:
             if rows:
                 cells += len(rows)
                 max_row = max(max_row, _largest_number(rows))
-                max_col = max(max_col, max(map(_column_index, set(_CELL_COLUMN.findall(data)))))
+                max_col = max(max_col, *map(_column_index, set(_CELL_COLUMN.findall(data))))
     if _has_prefixed_cell_or_row(carry) or _NONCANONICAL_CELL.search(carry):
         return SheetExtent(conclusive=False)
     return SheetExtent(conclusive=True, cells=cells, max_row=max_row, max_col=max_col)

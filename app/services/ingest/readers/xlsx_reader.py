@@ -53,9 +53,27 @@ DENSE_CELLS_FLOOR = 1_000_000  # calamine grid cells always allowed (~32 bytes e
 DENSE_CELLS_PER_CELL = 8  # ...or up to this many grid cells per cell present in the sheet
 DENSE_CELLS_CAP = 40_000_000  # ...but never more (~1.3 GB)
 # Texts read as empty cells: the empty string and Excel's error values (calamine reports errors as "").
-EMPTY_TEXTS = frozenset({"", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                         "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
-_EXACT_INT = 2 ** 53
+EMPTY_TEXTS = frozenset(
+    {
+        "",
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
+_EXACT_INT = 2**53
 
 # openpyxl warns about unsupported extensions (data validation, conditional formats) on ordinary files.
 warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
@@ -64,8 +82,14 @@ warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
 class XlsxReader:
     """One worksheet of an .xlsx upload; refusals are raised from the constructor, before anything is stored."""
 
-    def __init__(self, fileobj: BinaryIO, sheet: str | None = None, max_uncompressed_bytes: int = 200 * 1024 * 1024,
-                 max_ratio: float = 100, engine: str | None = None) -> None:
+    def __init__(
+        self,
+        fileobj: BinaryIO,
+        sheet: str | None = None,
+        max_uncompressed_bytes: int = 200 * 1024 * 1024,
+        max_ratio: float = 100,
+        engine: str | None = None,
+    ) -> None:
         if engine not in (None, *ENGINES):
             raise ValueError(f"engine must be one of {ENGINES}")
         if not fileobj.seekable():
@@ -83,7 +107,8 @@ class XlsxReader:
         self.sheet = target.name
         self._sheet_names = [ref.name for ref in sheets]
         self._source: _CalamineRows | _OpenpyxlRows = (
-            _CalamineRows(fileobj, target.name) if self.engine == "calamine" else _OpenpyxlRows(fileobj, target.name))
+            _CalamineRows(fileobj, target.name) if self.engine == "calamine" else _OpenpyxlRows(fileobj, target.name)
+        )
         try:
             self.header, self.header_line = self._find_header()
         except BaseException:
@@ -168,8 +193,11 @@ def _pick_sheet(sheets: list[SheetRef], name: str | None) -> SheetRef:
     if len(folded) == 1:
         return folded[0]
     names = ", ".join(repr(ref.name) for ref in sheets)
-    raise Unprocessable(f"Sheet {name!r} not found; the workbook has: {names}.", code="sheet_not_found",
-                        extra={"sheets": [ref.name for ref in sheets]})
+    raise Unprocessable(
+        f"Sheet {name!r} not found; the workbook has: {names}.",
+        code="sheet_not_found",
+        extra={"sheets": [ref.name for ref in sheets]},
+    )
 
 
 def _choose_engine(requested: str | None, archive: zipfile.ZipFile, target: SheetRef) -> str:
@@ -179,8 +207,12 @@ def _choose_engine(requested: str | None, archive: zipfile.ZipFile, target: Shee
     budget = min(DENSE_CELLS_CAP, max(DENSE_CELLS_FLOOR, DENSE_CELLS_PER_CELL * extent.cells))
     if extent.conclusive and extent.dense_cells <= budget:
         return "calamine"
-    logger.info("xlsx sheet %r read with openpyxl: extent %s exceeds calamine's dense-grid budget %s",
-                target.name, extent, budget)
+    logger.info(
+        "xlsx sheet %r read with openpyxl: extent %s exceeds calamine's dense-grid budget %s",
+        target.name,
+        extent,
+        budget,
+    )
     return "openpyxl"
 
 
@@ -235,8 +267,10 @@ class _CalamineRows:
             for number, raw in enumerate(self._sheet.iter_rows(), start=1):
                 if number <= first_row:
                     continue
-                cells = [(None if value in EMPTY_TEXTS else value) if type(value) is str else normalize_cell(value)
-                         for value in raw]
+                cells = [
+                    (None if value in EMPTY_TEXTS else value) if type(value) is str else normalize_cell(value)
+                    for value in raw
+                ]
                 if cells.count(None) != len(cells):
                     yield number, pad + cells if first_col else cells
         except python_calamine.CalamineError as exc:
@@ -267,8 +301,10 @@ class _OpenpyxlRows:
         try:
             for number, raw in enumerate(self._sheet.iter_rows(values_only=True), start=1):
                 if raw:
-                    cells = [(None if value in EMPTY_TEXTS else value) if type(value) is str else normalize_cell(value)
-                             for value in raw]
+                    cells = [
+                        (None if value in EMPTY_TEXTS else value) if type(value) is str else normalize_cell(value)
+                        for value in raw
+                    ]
                     if cells.count(None) != len(cells):
                         yield number, cells
         except AppError:

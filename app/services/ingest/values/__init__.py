@@ -19,14 +19,32 @@ from app.services.ingest.values._cells import (
     UNKNOWN_UF,
 )
 from app.services.ingest.values.dates import DATE_FORMATS, DateFormatDetector, parse_dates
-from app.services.ingest.values.numbers import NUMBER_STYLES, NumberStyleDetector, parse_numbers
+
 # The per-cell reference parser, private but kept reachable: the tests compare the vectorized path with it.
-from app.services.ingest.values.numbers import _number_from_text  # noqa: F401
+from app.services.ingest.values.numbers import (
+    NUMBER_STYLES,
+    NumberStyleDetector,
+    _number_from_text,  # noqa: F401
+    parse_numbers,
+)
 from app.services.ingest.values.text import clean_text
 from app.services.ingest.values.ufs import UF_CODES, UF_NAMES, parse_ufs
 
 __all__ = [
-    "DATE_FORMATS", "DATE_OUT_OF_RANGE", "EMPTY_VALUE", "NOT_A_DATE", "NOT_A_NUMBER", "NUMBER_STYLES",
-    "OUT_OF_RANGE", "UF_CODES", "UF_NAMES", "UNKNOWN_UF", "DateFormatDetector", "NumberStyleDetector",
-    "clean_text", "parse_dates", "parse_numbers", "parse_ufs",
+    "DATE_FORMATS",
+    "DATE_OUT_OF_RANGE",
+    "EMPTY_VALUE",
+    "NOT_A_DATE",
+    "NOT_A_NUMBER",
+    "NUMBER_STYLES",
+    "OUT_OF_RANGE",
+    "UF_CODES",
+    "UF_NAMES",
+    "UNKNOWN_UF",
+    "DateFormatDetector",
+    "NumberStyleDetector",
+    "clean_text",
+    "parse_dates",
+    "parse_numbers",
+    "parse_ufs",
 ]

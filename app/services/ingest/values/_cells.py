@@ -17,12 +17,13 @@ _MAX_LEN = 64  # longer strings skip the matrix (it is as wide as the longest st
 
 # -- cells and skeletons --------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Cells:
     values: np.ndarray  # every cell, object dtype
-    text: np.ndarray    # positions of str cells
-    other: np.ndarray   # positions of non-missing, non-str cells (XLSX numbers, dates, bools)
-    null: np.ndarray    # positions of missing cells
+    text: np.ndarray  # positions of str cells
+    other: np.ndarray  # positions of non-missing, non-str cells (XLSX numbers, dates, bools)
+    null: np.ndarray  # positions of missing cells
 
 
 def _cells(series: pd.Series, nan_is_number: bool = False) -> _Cells:
@@ -41,9 +42,9 @@ def _cells(series: pd.Series, nan_is_number: bool = False) -> _Cells:
 
 @dataclass
 class _Skeletons:
-    cp: np.ndarray                # (rows, width) uint32 code points; long rows are blank
+    cp: np.ndarray  # (rows, width) uint32 code points; long rows are blank
     groups: list[tuple[str, np.ndarray]]  # (skeleton, row positions)
-    long: np.ndarray              # row positions too long for the matrix
+    long: np.ndarray  # row positions too long for the matrix
 
 
 def _skeletons(texts: np.ndarray) -> _Skeletons:
@@ -59,7 +60,7 @@ def _skeletons(texts: np.ndarray) -> _Skeletons:
     codes[long] = -1
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(-1, len(names)) + 0.5)
-    groups = [(names[k], order[bounds[k]:bounds[k + 1]]) for k in range(len(names)) if bounds[k + 1] > bounds[k]]
+    groups = [(names[k], order[bounds[k] : bounds[k + 1]]) for k in range(len(names)) if bounds[k + 1] > bounds[k]]
     return _Skeletons(cp, groups, long)
 
 

@@ -10,17 +10,16 @@ import numpy as np
 import pandas as pd
 
 from app.services.ingest.values._cells import (
+    _WS,
     DATE_OUT_OF_RANGE,
     EMPTY_VALUE,
     NOT_A_DATE,
-    _WS,
     _cells,
     _read_int,
     _series,
     _skeletons,
     _span,
 )
-
 
 # -- dates ----------------------------------------------------------------------------------------------------
 
@@ -32,26 +31,29 @@ DATE_FORMATS: dict[str, str] = {
     "dd-mm-yyyy": "%d-%m-%Y",
     "dd.mm.yyyy": "%d.%m.%Y",
     "yyyy/mm/dd": "%Y/%m/%d",
-    "iso-datetime": "%Y-%m-%dT%H:%M:%S",          # also " " for "T", fractions and a Z/offset
+    "iso-datetime": "%Y-%m-%dT%H:%M:%S",  # also " " for "T", fractions and a Z/offset
     "dd/mm/yyyy hh:mm[:ss]": "%d/%m/%Y %H:%M:%S",  # seconds optional
-    "yyyy-mm": "%Y-%m",                            # month only -> first day of the month
+    "yyyy-mm": "%Y-%m",  # month only -> first day of the month
     "mm/yyyy": "%m/%Y",
 }
 _D, _M, _Y, _YY = r"(?P<d>9{1,2})", r"(?P<m>9{1,2})", r"(?P<y>9999)", r"(?P<yy>99)"
 _ISO_TIME = r"[T ](?P<H>99):(?P<M>99)(?::(?P<S>99)(?:[.,]9+)?)?(?:Z|[+-]99(?::?99)?)?"
-_DATE_RES = {label: re.compile(pattern) for label, pattern in {  # over skeletons: every digit is "9"
-    "dd/mm/yyyy": f"{_D}/{_M}/{_Y}",
-    "dd/mm/yy": f"{_D}/{_M}/{_YY}",
-    "yyyy-mm-dd": f"{_Y}-{_M}-{_D}",
-    "mm/dd/yyyy": f"{_M}/{_D}/{_Y}",
-    "dd-mm-yyyy": f"{_D}-{_M}-{_Y}",
-    "dd.mm.yyyy": rf"{_D}\.{_M}\.{_Y}",
-    "yyyy/mm/dd": f"{_Y}/{_M}/{_D}",
-    "iso-datetime": rf"{_Y}-(?P<m>99)-(?P<d>99){_ISO_TIME}",
-    "dd/mm/yyyy hh:mm[:ss]": rf"{_D}/{_M}/{_Y}(?:T| +)(?P<H>9{{1,2}}):(?P<M>99)(?::(?P<S>99))?",
-    "yyyy-mm": f"{_Y}-{_M}",
-    "mm/yyyy": f"{_M}/{_Y}",
-}.items()}
+_DATE_RES = {
+    label: re.compile(pattern)
+    for label, pattern in {  # over skeletons: every digit is "9"
+        "dd/mm/yyyy": f"{_D}/{_M}/{_Y}",
+        "dd/mm/yy": f"{_D}/{_M}/{_YY}",
+        "yyyy-mm-dd": f"{_Y}-{_M}-{_D}",
+        "mm/dd/yyyy": f"{_M}/{_D}/{_Y}",
+        "dd-mm-yyyy": f"{_D}-{_M}-{_Y}",
+        "dd.mm.yyyy": rf"{_D}\.{_M}\.{_Y}",
+        "yyyy/mm/dd": f"{_Y}/{_M}/{_D}",
+        "iso-datetime": rf"{_Y}-(?P<m>99)-(?P<d>99){_ISO_TIME}",
+        "dd/mm/yyyy hh:mm[:ss]": rf"{_D}/{_M}/{_Y}(?:T| +)(?P<H>9{{1,2}}):(?P<M>99)(?::(?P<S>99))?",
+        "yyyy-mm": f"{_Y}-{_M}",
+        "mm/yyyy": f"{_M}/{_Y}",
+    }.items()
+}
 _ISO_LABELS = ("yyyy-mm-dd", "iso-datetime")  # unambiguous: accepted whatever the column's format
 _EXCEL_EPOCH, _EXCEL_EPOCH_EARLY = dt.date(1899, 12, 30), dt.date(1899, 12, 31)
 
@@ -87,8 +89,12 @@ def _date_cell(value: object) -> tuple[dt.date | None, str | None]:
         day = value.date()
     elif isinstance(value, dt.date):
         day = value
-    elif isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_) \
-            and 1 <= value <= 2958465 and int(value) != 60:  # serial 60 is Excel's fake 1900-02-29
+    elif (
+        isinstance(value, int | float | np.number)
+        and not isinstance(value, bool | np.bool_)
+        and 1 <= value <= 2958465
+        and int(value) != 60
+    ):  # serial 60 is Excel's fake 1900-02-29
         serial = int(value)
         day = (_EXCEL_EPOCH if serial > 60 else _EXCEL_EPOCH_EARLY) + dt.timedelta(days=serial)
     else:
@@ -165,7 +171,7 @@ def parse_dates(series: pd.Series, label: str | None) -> tuple[pd.Series, pd.Ser
             good = ok & in_range
             text_dates[rows[good]] = days[good].astype(object)
             text_errors[rows[ok]] = np.where(in_range[ok], None, DATE_OUT_OF_RANGE)
-            rows = rows[~ok]
+            rows = rows[~ok]  # noqa: PLW2901 the next layout tries only the rows still unparsed
     for i in sk.long:
         if not texts[i].strip(_WS):
             text_errors[i] = EMPTY_VALUE

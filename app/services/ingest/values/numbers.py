@@ -11,16 +11,15 @@ import numpy as np
 import pandas as pd
 
 from app.services.ingest.values._cells import (
+    _WS_RE,
     EMPTY_VALUE,
     NOT_A_NUMBER,
     OUT_OF_RANGE,
-    _WS_RE,
     _cells,
     _series,
     _skeletons,
     _span,
 )
-
 
 # -- numbers --------------------------------------------------------------------------------------------------
 
@@ -36,8 +35,10 @@ def _number_regex(style: str, exponent: bool) -> re.Pattern[str]:
     body = rf"(?P<int>[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)?(?:{decimal}(?P<frac>[0-9]+))?"
     exp = r"(?:[eE](?P<exp>[-+]?[0-9]+))?" if exponent else r"(?P<exp>(?!))?"  # (?!) never matches: exp is None
     sign = r"[-+\u2212]"
-    return re.compile(rf"(?:(?P<cur1>R\$){ws})?(?:(?P<open>\(){ws})?(?:(?P<s1>{sign}){ws})?"
-                      rf"(?:(?P<cur2>R\$){ws})?(?:(?P<s2>{sign}){ws})?{body}{exp}(?:{ws}(?P<close>\)))?")
+    return re.compile(
+        rf"(?:(?P<cur1>R\$){ws})?(?:(?P<open>\(){ws})?(?:(?P<s1>{sign}){ws})?"
+        rf"(?:(?P<cur2>R\$){ws})?(?:(?P<s2>{sign}){ws})?{body}{exp}(?:{ws}(?P<close>\)))?"
+    )
 
 
 _NUMBER_RES = {(style, exp): _number_regex(style, exp) for style in NUMBER_STYLES for exp in (False, True)}
@@ -118,8 +119,8 @@ def _number_layout(skeleton: str, style: str, lenient: bool) -> _NumberLayout | 
 
 def _round_half_even(digits: np.ndarray, n_int: int) -> np.ndarray:
     """Digit rows rounded to 6 decimals, half to even; a leading 0 column absorbs a carry."""
-    kept = np.concatenate([np.zeros((len(digits), 1), digits.dtype), digits[:, :n_int + 6]], axis=1)
-    first, tail = digits[:, n_int + 6], digits[:, n_int + 7:].any(axis=1)
+    kept = np.concatenate([np.zeros((len(digits), 1), digits.dtype), digits[:, : n_int + 6]], axis=1)
+    first, tail = digits[:, n_int + 6], digits[:, n_int + 7 :].any(axis=1)
     up = (first > 5) | ((first == 5) & (tail | (kept[:, -1] % 2 == 1)))
     width = kept.shape[1]
     nines = np.cumprod(kept[:, ::-1] == 9, axis=1).sum(axis=1)  # trailing 9s become 0, the digit before +1
@@ -141,8 +142,7 @@ def _assemble_numbers(cp: np.ndarray, layout: _NumberLayout) -> np.ndarray:
     if layout.frac_cols:
         text = np.strings.rstrip(np.strings.rstrip(text, "0"), ".")
     text = np.strings.lstrip(text, "0")
-    text = np.where((np.strings.str_len(text) == 0) | np.strings.startswith(text, "."),
-                    np.strings.add("0", text), text)
+    text = np.where((np.strings.str_len(text) == 0) | np.strings.startswith(text, "."), np.strings.add("0", text), text)
     if layout.negative:
         text = np.where(text == "0", text, np.strings.add("-", text))
     return text.astype(object)
@@ -177,13 +177,20 @@ def parse_numbers(series: pd.Series, style: str) -> tuple[pd.Series, pd.Series]:
     errors = np.full(len(cells.values), None, dtype=object)
     errors[cells.null] = EMPTY_VALUE
     values[cells.text], errors[cells.text] = _number_texts(cells.values[cells.text], style, lenient=True)
-    is_number = np.array([isinstance(v, int | float | Decimal | np.number) and not isinstance(v, bool | np.bool_)
-                          for v in cells.values[cells.other]], dtype=bool)
+    is_number = np.array(
+        [
+            isinstance(v, int | float | Decimal | np.number) and not isinstance(v, bool | np.bool_)
+            for v in cells.values[cells.other]
+        ],
+        dtype=bool,
+    )
     errors[cells.other[~is_number]] = NOT_A_NUMBER
     numeric = cells.other[is_number]
     if numeric.size:  # XLSX numbers are taken as-is: their shortest repr, read in point style
-        reprs = np.array([repr(float(v)) if isinstance(v, float | np.floating) else str(v)
-                          for v in cells.values[numeric]], dtype=object)
+        reprs = np.array(
+            [repr(float(v)) if isinstance(v, float | np.floating) else str(v) for v in cells.values[numeric]],
+            dtype=object,
+        )
         values[numeric], errors[numeric] = _number_texts(reprs, "point", lenient=False)
     return _series(values, series), _series(errors, series)
 

@@ -9,8 +9,8 @@ import pandas as pd
 
 from app.services.ingest.values._cells import _cells, _per_distinct, _series
 
-
 # -- text -----------------------------------------------------------------------------------------------------
+
 
 def _cell_text(value: object) -> str:
     if isinstance(value, dt.datetime):

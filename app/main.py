@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from app.core.config import ConfigError, get_settings
+from app.core.context import RequestContextMiddleware
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.routers import auth, dashboards, datasources, health, indicators, indicators_custom, ingest, jobs, members
@@ -33,13 +35,21 @@ async def lifespan(app: FastAPI):
             scheduler.shutdown(wait=True)
 
 
+class PainelAPI(FastAPI):
+    """FastAPI with the request context outermost, around Starlette's error middleware, so that even a 500
+    is logged with its request id and answered with the X-Request-ID header."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContextMiddleware(super().build_middleware_stack())
+
+
 def create_app() -> FastAPI:
     """Build the app; exits with a clear message when the settings are unsafe."""
     try:
         settings = get_settings()
     except ConfigError as exc:
         raise SystemExit(f"painel: {exc}") from None
-    app = FastAPI(
+    app = PainelAPI(
         title="Painel",
         description="Multi-tenant dashboards backend: connect data, get indicators and dashboards.",
         version="0.1.0",
@@ -52,7 +62,7 @@ def create_app() -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-            expose_headers=["ETag"],
+            expose_headers=["ETag", "X-Request-ID"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)

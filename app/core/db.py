@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,6 +51,20 @@ def _set_current_org(session: Session, _transaction, connection) -> None:
         connection.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
 
 
+def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conflict_columns: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING (Postgres and SQLite): a get-or-create that cannot race. True when this
+    call inserted the row; False when it existed (on Postgres, after waiting for a concurrent insert to commit)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the app database is Postgres or SQLite
+        raise NotImplementedError(dialect)
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    return session.execute(stmt).rowcount == 1
+
+
 def bind_org(session: Session, org_id: int) -> None:
     """Mark the session as working for one organization, including the open transaction."""
     session.info[ORG_INFO_KEY] = org_id
@@ -57,22 +72,9 @@ def bind_org(session: Session, org_id: int) -> None:
         session.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
 
 
-def get_session() -> Iterator[Session]:
-    """Request-scoped session: commits on success, rolls back on any error."""
-    session = get_sessionmaker()()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work outside a request (jobs, seeding, scripts)."""
+    """One unit of work: commits on success, rolls back on any error (jobs, seeding, scripts, requests)."""
     session = get_sessionmaker()()
     try:
         yield session
@@ -82,3 +84,10 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_session() -> Iterator[Session]:
+    """The request's unit of work. Used with Depends(scope="function"), so the commit happens when the route
+    returns and before the response is sent: a 2xx always means "stored", and a failed commit is an error."""
+    with session_scope() as session:
+        yield session

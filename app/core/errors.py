@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core import context as request_context
 
 logger = logging.getLogger("painel.errors")
 
@@ -119,6 +121,8 @@ def problem(
         body["instance"] = instance
     if extra:
         body.update(extra)
+    if (rid := request_context.request_id()) is not None:
+        body["request_id"] = rid
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -133,6 +137,15 @@ def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[s
         items.append({"field": field, "message": msg, "type": err.get("type")})
     detail = "; ".join(f"{item['field']}: {item['message']}" for item in items) or "Invalid request"
     return detail, items
+
+
+# SQLSTATEs (and SQLite messages) of a transaction that lost a race and may simply be retried.
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    return getattr(orig, "pgcode", None) in _RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
 def _is_nul_text(exc: BaseException) -> bool:
@@ -180,12 +193,40 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         return _unexpected(request, exc)
 
+    def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, IntegrityError):
+            # Typically a commit that lost a race with another write (a unique name taken meanwhile).
+            logger.warning("Integrity error on %s %s", request.method, request.url.path, exc_info=exc)
+            return problem(
+                409,
+                "Conflict",
+                "The change conflicts with data written at the same time; nothing was stored. Reload and retry.",
+                "write_conflict",
+                request.url.path,
+            )
+        if isinstance(exc, DBAPIError) and _is_retryable(exc):
+            logger.warning("Retryable database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return problem(
+                503,
+                "Service unavailable",
+                "The database was busy with a concurrent change; nothing was stored. Retry in a moment.",
+                "database_busy",
+                request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        return _value_error(request, exc)
+
     app.add_exception_handler(ValueError, _value_error)
-    app.add_exception_handler(StatementError, _value_error)
+    app.add_exception_handler(StatementError, _database_error)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        # Handlers run outside the `except` block: pass the exception itself, or the log says "NoneType: None".
+        logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(
-            500, "Internal server error", "An unexpected error occurred.", "internal_error", request.url.path
+            500,
+            "Internal server error",
+            "An unexpected error occurred; quote the request_id when you report it.",
+            "internal_error",
+            request.url.path,
         )

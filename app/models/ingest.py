@@ -39,7 +39,8 @@ class BatchStatus(str, enum.Enum):
 
 class DataSource(OrgScoped, TimestampMixin, Base):
     __tablename__ = "data_sources"
-    __table_args__ = (Index("ix_data_sources_org_name", "organization_id", "name"),)
+    # One source per (org, type, name): uploads find "their" file source by name, even when racing.
+    __table_args__ = (Index("uq_data_sources_org_type_name", "organization_id", "type", "name", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)

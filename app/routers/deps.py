@@ -8,6 +8,7 @@ from fastapi import Depends, Path, Query
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from app.core import context as request_context
 from app.core.db import bind_org, get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
@@ -16,7 +17,8 @@ from app.schemas.common import MAX_ID
 from app.services import auth as auth_service
 from app.services.tenancy import Tenant
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits when the route returns, before the response is sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 # Ids and offsets are bounded, so an absurd number is a 422, not an integer overflow in the database.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -36,6 +38,7 @@ def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_
         raise Unauthorized(str(exc), code="invalid_token") from exc
     tenant = auth_service.resolve_tenant(session, claims)
     bind_org(session, tenant.org_id)
+    request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import Unprocessable
+from app.core.db import insert_or_ignore
+from app.core.errors import Conflict, Unprocessable
 from app.core.security import decrypt_secret, encrypt_secret
 from app.models import DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
 from app.schemas.datasources import SheetsConfig, SqlConfig
@@ -36,13 +37,38 @@ def find_by_name(
     session: Session, tenant: Tenant, source_type: SourceType, name: str, *, lock: bool = False
 ) -> DataSource | None:
     """The caller's source of this type and name, if any (lock: FOR UPDATE, for loading into it)."""
-    stmt = (
-        scoped_select(tenant, DataSource)
-        .where(DataSource.type == source_type, DataSource.name == name)
-        .order_by(DataSource.id)
-        .limit(1)
+    stmt = scoped_select(tenant, DataSource).where(DataSource.type == source_type, DataSource.name == name)
+    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+
+
+def get_or_create_by_name(
+    session: Session, tenant: Tenant, source_type: SourceType, name: str, config: dict[str, Any] | None = None
+) -> DataSource:
+    """The caller's source of this type and name, created when missing, locked for loading into it.
+
+    Concurrent first uploads of the same file name all end up with the one source the unique index allows."""
+    insert_or_ignore(
+        session,
+        DataSource,
+        {
+            "organization_id": tenant.org_id,
+            "name": name,
+            "type": source_type,
+            "config_json": config or {},
+            "is_recurring": False,
+            "created_by": tenant.user_id,
+        },
+        ["organization_id", "type", "name"],
     )
-    return session.scalars(stmt.with_for_update() if lock else stmt).first()
+    source = find_by_name(session, tenant, source_type, name, lock=True)
+    if source is None:  # pragma: no cover - the row was just inserted or found
+        raise RuntimeError(f"data source {name!r} vanished while being created")
+    return source
+
+
+def _require_free_name(session: Session, tenant: Tenant, source_type: SourceType, name: str) -> None:
+    if find_by_name(session, tenant, source_type, name) is not None:
+        raise Conflict(f"A {source_type.value} data source named '{name}' already exists", code="duplicate_name")
 
 
 def create_source(
@@ -87,6 +113,14 @@ def _store_config(
         sql = SqlConfig.model_validate({**config, "type": "sql"})
         url_without_password, password = connections.split_secret(sql.sqlalchemy_url)
         if password == MASK and old is not None:
+            # The stored password only ever goes to the server it was given for.
+            if not connections.same_destination(old.config_json.get("sqlalchemy_url", ""), url_without_password):
+                raise Unprocessable(
+                    "The connection URL points somewhere else than the saved one (dialect, host, port, database, "
+                    "user name or parameters changed): give its password instead of ***; the saved password is "
+                    "only sent to the server it was saved for.",
+                    code="password_required",
+                )
             password = decrypt_secret(old.secret_encrypted) if old.secret_encrypted else None
             sql = sql.model_copy(update={"sqlalchemy_url": connections.join_secret(url_without_password, password)})
         check_sql_config(sql)
@@ -109,6 +143,7 @@ def _store_config(
 def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource:
     """Validate the config for its type and save the source."""
     source_type = SourceType(data["type"])
+    _require_free_name(session, tenant, source_type, data["name"])
     config, secret = _store_config(source_type, data.get("config") or {}, None)
     return create_source(
         session,
@@ -124,6 +159,8 @@ def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource
 
 def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, Any]) -> DataSource:
     source = get_source(session, tenant, source_id)
+    if changes.get("name") not in (None, source.name):
+        _require_free_name(session, tenant, source.type, changes["name"])
     if changes.get("config") is not None:
         merged = {**public_config(source), **changes["config"]}
         config, secret = _store_config(source.type, merged, source)

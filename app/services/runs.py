@@ -288,10 +288,7 @@ def ingest_sheet(
         source.config_json = {**source.config_json, **{k: v for k, v in config.items() if v is not None}}
     else:
         source_name = (name or f"Sheets {spreadsheet_id} {range_name}")[:200]
-        source = datasource_service.find_by_name(session, tenant, SourceType.GOOGLE_SHEETS, source_name, lock=True)
-        if source is None:
-            source = datasource_service.create_source(session, tenant, SourceType.GOOGLE_SHEETS, source_name, config)
-        else:
-            source.config_json = config
+        source = datasource_service.get_or_create_by_name(session, tenant, SourceType.GOOGLE_SHEETS, source_name)
+        source.config_json = config
     session.flush()
     return ingest_source(session, tenant, source)

@@ -8,7 +8,7 @@ refuses private addresses and the app's own database, and pins the checked IP fo
 from app.services.connections.checks import CheckedUrl, check_url
 from app.services.connections.drivers import PIP_PACKAGES
 from app.services.connections.engines import open_engine, run_failure, test_connection
-from app.services.connections.urls import join_secret, mask_url, split_secret
+from app.services.connections.urls import join_secret, mask_url, same_destination, split_secret
 
 test_connection.__test__ = False  # a service, not a pytest test, wherever it is imported
 
@@ -20,6 +20,7 @@ __all__ = [
     "mask_url",
     "open_engine",
     "run_failure",
+    "same_destination",
     "split_secret",
     "test_connection",
 ]

@@ -108,6 +108,27 @@ def split_secret(raw_url: str) -> tuple[str, str | None]:
     return url._replace(password=None).render_as_string(hide_password=False), url.password
 
 
+def same_destination(url_a: str, url_b: str) -> bool:
+    """Whether two URLs (without their secrets) reach the same server as the same user in the same way:
+    dialect, host, port, database, user name and parameters (a TLS setting changes where a password travels)."""
+    try:
+        a, b = _make_url(url_a), _make_url(url_b)
+    except Unprocessable:
+        return False
+
+    def key(url: URL) -> tuple:
+        return (
+            url.get_backend_name(),
+            (url.host or "").lower(),
+            url.port,
+            url.database,
+            url.username,
+            sorted((k, str(v)) for k, v in url.query.items()),
+        )
+
+    return key(a) == key(b)
+
+
 def join_secret(url_without_password: str, password: str | None) -> str:
     """Put a secret taken by split_secret back into its URL."""
     url = _make_url(url_without_password)

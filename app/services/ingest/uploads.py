@@ -65,10 +65,9 @@ def _target_source(
             )
         return source
     source_name = (name or file_name).strip()[:200] or "upload"
-    source = datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name, lock=not dry_run)
-    if source is None and not dry_run:
-        source = datasource_service.create_source(session, tenant, UPLOAD_TYPES[kind], source_name)
-    return source
+    if dry_run:
+        return datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name)
+    return datasource_service.get_or_create_by_name(session, tenant, UPLOAD_TYPES[kind], source_name)
 
 
 def ingest_upload(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +12,18 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from app.core.config import EXAMPLE_JWT_SECRET, Settings, validate_settings
+from app.core.config import EXAMPLE_JWT_SECRET, ConfigError, Settings, validate_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+STRONG_SECRET = secrets.token_urlsafe(48)
 
 
 def _start_production(tmp_path, **env) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k not in {"JWT_SECRET", "SECRETS_KEY", "DEV_LOGIN_ENABLED"}}
-    full.update({"APP_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, **env)
+    full.update(
+        {"APP_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "ALLOW_SQLITE_IN_PRODUCTION": "true"},
+        **env,
+    )
     return subprocess.run(
         [sys.executable, "-c", "import app.main"],
         cwd=tmp_path,
@@ -29,19 +35,45 @@ def _start_production(tmp_path, **env) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("secret", [None, "secret", "changeme", EXAMPLE_JWT_SECRET, "short-but-random-31-bytes-long!"])
-def test_production_refuses_weak_jwt_secret(tmp_path, secret):
-    env = {"SECRETS_KEY": Fernet.generate_key().decode()}
-    if secret is not None:
-        env["JWT_SECRET"] = secret
-    proc = _start_production(tmp_path, **env)
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "secret",
+        "changeme",
+        EXAMPLE_JWT_SECRET,
+        "short-but-random-31-bytes-long!",
+        "a" * 32,
+        "a" * 64,
+        "ab" * 24,
+        "passwordpasswordpasswordpassword",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "0123456789" * 4,
+        "a" * 40 + "b",
+        "secretsecretsecretsecretsecret12",
+    ],
+)
+def test_production_refuses_weak_jwt_secret(secret):
+    settings = Settings(
+        _env_file=None,
+        APP_ENV="production",
+        JWT_SECRET=secret,
+        SECRETS_KEY=Fernet.generate_key().decode(),
+        DATABASE_URL="postgresql+psycopg2://app@db/painel",
+    )
+    with pytest.raises(ConfigError, match="Refusing to start in production: JWT_SECRET"):
+        validate_settings(settings)
+
+
+def test_production_exits_with_a_message_not_a_traceback(tmp_path):
+    proc = _start_production(tmp_path, JWT_SECRET="a" * 32, SECRETS_KEY=Fernet.generate_key().decode())
     assert proc.returncode != 0
-    assert "Refusing to start in production" in proc.stderr and "JWT_SECRET" in proc.stderr
+    assert "Refusing to start in production" in proc.stderr and "JWT_SECRET is not random enough" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_production_refuses_missing_secrets_key(tmp_path):
-    proc = _start_production(tmp_path, JWT_SECRET="k" * 48)
+    proc = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET)
     assert proc.returncode != 0 and "SECRETS_KEY" in proc.stderr
 
 
@@ -50,15 +82,16 @@ def test_production_starts_with_strong_settings_and_dev_login_off(tmp_path):
         Settings(
             _env_file=None,
             APP_ENV="production",
-            JWT_SECRET="k" * 48,
+            JWT_SECRET=STRONG_SECRET,
             SECRETS_KEY=Fernet.generate_key().decode(),
+            DATABASE_URL="postgresql+psycopg2://app@db/painel",
             DEV_LOGIN_ENABLED=None,
             ALLOW_PRIVATE_DATASOURCE_HOSTS=None,
         )
     )
     assert settings.dev_login_enabled is False
     assert settings.allow_private_datasource_hosts is False
-    proc = _start_production(tmp_path, JWT_SECRET="k" * 48, SECRETS_KEY=Fernet.generate_key().decode())
+    proc = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET, SECRETS_KEY=Fernet.generate_key().decode())
     assert proc.returncode == 0, proc.stderr
 
 
@@ -79,3 +112,32 @@ def test_cors_origins_accepts_comma_list():
         "https://a.example",
         "https://b.example",
     ]
+
+
+@pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)])
+def test_production_accepts_random_jwt_secrets(secret):
+    settings = Settings(
+        _env_file=None,
+        APP_ENV="production",
+        JWT_SECRET=secret,
+        SECRETS_KEY=Fernet.generate_key().decode(),
+        DATABASE_URL="postgresql+psycopg2://app@db/painel",
+    )
+    assert secret == validate_settings(settings).JWT_SECRET
+
+
+def test_production_refuses_a_low_entropy_secrets_key(tmp_path):
+    zeros = base64.urlsafe_b64encode(bytes(32)).decode()
+    proc = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET, SECRETS_KEY=zeros)
+    assert proc.returncode != 0 and "SECRETS_KEY is not random enough" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_production_refuses_sqlite_unless_explicitly_allowed(tmp_path):
+    key = Fernet.generate_key().decode()
+    proc = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET, SECRETS_KEY=key, ALLOW_SQLITE_IN_PRODUCTION="false")
+    assert proc.returncode != 0
+    assert "DATABASE_URL is SQLite" in proc.stderr and "ALLOW_SQLITE_IN_PRODUCTION" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    allowed = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET, SECRETS_KEY=key)
+    assert allowed.returncode == 0, allowed.stderr

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import secrets
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,6 +22,7 @@ DEV_SECRETS_FILE = VAR_DIR / "dev-secrets.json"
 EXAMPLE_JWT_SECRET = "change-me-to-a-random-string-of-at-least-32-bytes"  # noqa: S105 refused, not used
 KNOWN_WEAK_SECRETS = {EXAMPLE_JWT_SECRET, "secret", "changeme", "change-me", "password", ""}
 MIN_SECRET_BYTES = 32
+MIN_SECRET_ENTROPY_BITS = 100  # estimated: 32 random hex characters score ~120, 32 times "a" scores 0
 
 
 class ConfigError(RuntimeError):
@@ -41,6 +45,8 @@ class Settings(BaseSettings):
     MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     SECRETS_KEY: str | None = None
+    # Production needs a server database (scheduler locks, several workers); SQLite only when explicitly allowed.
+    ALLOW_SQLITE_IN_PRODUCTION: bool = False
     ALLOW_PRIVATE_DATASOURCE_HOSTS: bool | None = None
     SEED_DEMO: bool = True
     SHEETS_API_BASE_URL: str = "https://sheets.googleapis.com/v4/spreadsheets"
@@ -109,24 +115,66 @@ def _new_fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def estimated_entropy_bits(secret: str) -> float:
+    """A generous upper bound of a secret's entropy: its length times the Shannon entropy of its characters,
+    zero for a string that is one unit repeated or a run of consecutive characters ("abcd...", "1234...")."""
+    if not secret:
+        return 0.0
+    n = len(secret)
+    for period in range(1, n // 2 + 1):
+        if n % period == 0 and secret[:period] * (n // period) == secret:
+            return 0.0
+    steps = [ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False)]
+    if steps and sum(abs(step) == 1 for step in steps) > len(steps) / 2:
+        return 0.0
+    per_char = -sum(c / n * math.log2(c / n) for c in Counter(secret).values())
+    return per_char * n
+
+
+def _jwt_secret_problem(secret: str) -> str | None:
+    if secret.strip().lower() in KNOWN_WEAK_SECRETS:
+        return "JWT_SECRET is missing or a well-known value"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes"
+    if estimated_entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS:
+        return (
+            "JWT_SECRET is not random enough (repeated or predictable characters); generate one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+        )
+    return None
+
+
+def _secrets_key_problem(key: str | None) -> str | None:
+    if not key:
+        return "SECRETS_KEY (a Fernet key for data source secrets) is missing"
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(key.encode())
+        raw = base64.urlsafe_b64decode(key.encode())
+    except Exception:
+        return "SECRETS_KEY is not a valid Fernet key"
+    if len(set(raw)) < 16:  # 32 random bytes have ~31 distinct values
+        return "SECRETS_KEY is not random enough; generate one with Fernet.generate_key()"
+    return None
+
+
 def validate_settings(settings: Settings) -> Settings:
     """Fill development defaults and refuse unsafe production settings."""
     if settings.is_production:
-        problems = []
-        secret = settings.JWT_SECRET or ""
-        if secret.strip().lower() in KNOWN_WEAK_SECRETS:
-            problems.append("JWT_SECRET is missing or a well-known value")
-        elif len(secret.encode()) < MIN_SECRET_BYTES:
-            problems.append(f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
-        if not settings.SECRETS_KEY:
-            problems.append("SECRETS_KEY (a Fernet key for data source secrets) is missing")
-        else:
-            try:
-                from cryptography.fernet import Fernet
-
-                Fernet(settings.SECRETS_KEY.encode())
-            except Exception:
-                problems.append("SECRETS_KEY is not a valid Fernet key")
+        problems = [
+            problem
+            for problem in (
+                _jwt_secret_problem(settings.JWT_SECRET or ""),
+                _secrets_key_problem(settings.SECRETS_KEY),
+            )
+            if problem
+        ]
+        if settings.is_sqlite and not settings.ALLOW_SQLITE_IN_PRODUCTION:
+            problems.append(
+                "DATABASE_URL is SQLite, which cannot serve several workers (scheduler locks, shared limits); "
+                "use PostgreSQL, or set ALLOW_SQLITE_IN_PRODUCTION=true for a single-process deployment"
+            )
         if problems:
             raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
         return settings

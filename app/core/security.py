@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
+from zxcvbn import zxcvbn
 
 from app.core.config import get_settings
 
@@ -61,20 +64,49 @@ def decode_access_token(token: str) -> TokenClaims:
     return TokenClaims(user_id=user_id, org_id=org_id)
 
 
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = "safely unguessable", moderate protection against an offline attack
+
+
+class WeakPassword(ValueError):
+    """The password is too short, common or predictable; the message says why (safe to show)."""
+
+
 def hash_password(password: str) -> str:
     """Argon2id hash of a password."""
     return _hasher.hash(password)
 
 
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def verify_password(password: str, hashed: str | None) -> bool:
-    """True when the password matches; never raises."""
-    if not hashed:
-        _hasher.hash("timing-equaliser")
-        return False
+    """True when the password matches; never raises. Without a stored hash (unknown user, no password set) a
+    decoy hash is verified instead, so every sign-in attempt costs one Argon2 verification and takes as long."""
     try:
-        return _hasher.verify(hashed, password)
+        return _hasher.verify(hashed or _decoy_hash(), password) and bool(hashed)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(hashed: str) -> bool:
+    """Whether a hash was made with older Argon2 parameters than the current ones."""
+    return _hasher.check_needs_rehash(hashed)
+
+
+def check_password_strength(password: str, user_inputs: list[str]) -> None:
+    """Refuse short, common, repetitive or predictable passwords (zxcvbn's common-password lists and patterns);
+    `user_inputs` (the email, its name part) count as easy to guess."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    # zxcvbn's cost grows with length; the first 100 characters decide any realistic case.
+    result = zxcvbn(password[:100], user_inputs=user_inputs)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result["feedback"]
+        hints = [feedback.get("warning") or "This password is easy to guess.", *feedback.get("suggestions", [])]
+        raise WeakPassword(" ".join(hint for hint in hints if hint))
 
 
 def _fernet() -> Fernet:

@@ -33,7 +33,9 @@ class SwitchOrgIn(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(
+        min_length=10, max_length=256, description="At least 10 characters; common or predictable passwords are refused"
+    )
     current_password: str | None = Field(default=None, description="Required when a password is already set")
 
 

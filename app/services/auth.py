@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from app.core.security import TokenClaims, create_access_token, hash_password, verify_password
+from app.core.db import insert_or_ignore
+from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.core.security import (
+    TokenClaims,
+    WeakPassword,
+    check_password_strength,
+    create_access_token,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from app.models import Membership, Organization, Role, User
 from app.services import rate_limits
 from app.services.tenancy import Tenant
@@ -23,13 +31,10 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 
 
 def get_or_create_user(session: Session, email: str) -> User:
-    """The user with this email, created without a password when new."""
-    user = get_user_by_email(session, email)
-    if user is None:
-        user = User(email=normalize_email(email))
-        session.add(user)
-        session.flush()
-    return user
+    """The user with this email, created without a password when new (race-free: the email is unique)."""
+    email = normalize_email(email)
+    insert_or_ignore(session, User, {"email": email}, ["email"])
+    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def membership_of(session: Session, user_id: int, org_id: int) -> Membership | None:
@@ -46,18 +51,15 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
     """Development sign-in: creates the org (caller becomes Owner) or requires membership."""
     if not get_settings().dev_login_enabled:
         raise NotFound("Not found")
-    org = _org_by_slug(session, org_slug)
     user = get_or_create_user(session, email)
+    org = _org_by_slug(session, org_slug)
     if org is None:
-        org = Organization(slug=org_slug, name=org_slug.replace("-", " ").title())
-        session.add(org)
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError:
-            # Another request created the same org just now: fall through to the membership check.
-            org = _org_by_slug(session, org_slug)
-        else:
+        # Whoever inserts the org first becomes its Owner; a concurrent sign-in waits and then finds it.
+        created = insert_or_ignore(
+            session, Organization, {"slug": org_slug, "name": org_slug.replace("-", " ").title()}, ["slug"]
+        )
+        org = _org_by_slug(session, org_slug)
+        if created:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
             return create_access_token(user.id, org.id)
@@ -70,8 +72,12 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     """Email + password sign-in into the given org, or the user's first org (attempts rate-limited per email)."""
     rate_limits.check("password-login", normalize_email(email))
     user = get_user_by_email(session, email)
-    if user is None or not verify_password(password, user.hashed_password):
+    # Verified even for an unknown email (against a decoy), so the answer time reveals nothing.
+    if not verify_password(password, user.hashed_password if user else None) or user is None:
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")
+    if needs_rehash(user.hashed_password):
+        user.hashed_password = hash_password(password)
+        session.flush()
     stmt = (
         select(Membership.organization_id)
         .join(Organization, Organization.id == Membership.organization_id)
@@ -95,6 +101,10 @@ def set_password(session: Session, tenant: Tenant, password: str, current_passwo
     user = session.get(User, tenant.user_id)
     if user.hashed_password and not verify_password(current_password or "", user.hashed_password):
         raise BadRequest("current_password is missing or wrong", code="invalid_current_password")
+    try:
+        check_password_strength(password, [user.email, user.email.split("@")[0]])
+    except WeakPassword as exc:
+        raise Unprocessable(f"The password is too weak: {exc}", code="weak_password") from None
     user.hashed_password = hash_password(password)
     session.flush()
 

@@ -56,6 +56,7 @@ def add_member(session: Session, tenant: Tenant, email: str, role: Role) -> dict
     user = auth_service.get_or_create_user(session, email)
     if auth_service.membership_of(session, user.id, tenant.org_id) is not None:
         raise Conflict(f"{user.email} is already a member", code="already_member")
+    # A concurrent add of the same email fails on the unique (org, user) key: 409 write_conflict, never a 500.
     membership = Membership(organization_id=tenant.org_id, user_id=user.id, role=role)
     session.add(membership)
     session.flush()

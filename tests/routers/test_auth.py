@@ -80,17 +80,17 @@ def test_malformed_json_is_problem_json(client):
 
 def test_password_flow_and_swagger_token_endpoint(client):
     token = dev_login(client).json()["access_token"]
-    assert client.post("/auth/password", json={"password": "s3cret-pass"}, headers=bearer(token)).status_code == 204
+    assert client.post("/auth/password", json={"password": "Caju-verde-2025!"}, headers=bearer(token)).status_code == 204
     # Changing it again needs the current password.
-    r = client.post("/auth/password", json={"password": "another-pass"}, headers=bearer(token))
+    r = client.post("/auth/password", json={"password": "Outra-senha-forte-77"}, headers=bearer(token))
     assert r.status_code == 400 and r.json()["code"] == "invalid_current_password"
-    ok = client.post("/auth/token", data={"username": "dev@example.com", "password": "s3cret-pass"})
+    ok = client.post("/auth/token", data={"username": "dev@example.com", "password": "Caju-verde-2025!"})
     assert ok.status_code == 200
     assert client.get("/auth/me", headers=bearer(ok.json()["access_token"])).json()["organization"]["slug"] == "demo"
     bad = client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong-pass"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_credentials"
     unknown_org = client.post(
-        "/auth/token", data={"username": "dev@example.com", "password": "s3cret-pass", "org_slug": "other"}
+        "/auth/token", data={"username": "dev@example.com", "password": "Caju-verde-2025!", "org_slug": "other"}
     )
     assert unknown_org.status_code == 403
 
@@ -196,14 +196,14 @@ def test_role_change_takes_effect_at_once(client, org_a):
 
 def test_password_sign_in_is_rate_limited_per_email(client):
     token = dev_login(client).json()["access_token"]
-    client.post("/auth/password", json={"password": "right-password"}, headers=bearer(token))
+    client.post("/auth/password", json={"password": "Certa-senha-do-dev-42"}, headers=bearer(token))
     codes = [
         client.post("/auth/token", data={"username": "dev@example.com", "password": "wrong"}).status_code
         for _ in range(11)
     ]
     assert codes == [401] * 10 + [429]
     assert (
-        client.post("/auth/token", data={"username": "DEV@example.com", "password": "right-password"}).status_code
+        client.post("/auth/token", data={"username": "DEV@example.com", "password": "Certa-senha-do-dev-42"}).status_code
         == 429
     )
     assert client.post("/auth/token", data={"username": "other@example.com", "password": "x"}).status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import secrets
@@ -124,7 +125,7 @@ def estimated_entropy_bits(secret: str) -> float:
     for period in range(1, n // 2 + 1):
         if n % period == 0 and secret[:period] * (n // period) == secret:
             return 0.0
-    steps = [ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False)]
+    steps = [ord(b) - ord(a) for a, b in itertools.pairwise(secret)]
     if steps and sum(abs(step) == 1 for step in steps) > len(steps) / 2:
         return 0.0
     per_char = -sum(c / n * math.log2(c / n) for c in Counter(secret).values())

@@ -222,7 +222,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Handlers run outside the `except` block: pass the exception itself, or the log says "NoneType: None".
-        logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error(
+            "Unhandled error on %s %s (request %s)",
+            request.method,
+            request.url.path,
+            request_context.request_id(),
+            exc_info=exc,
+        )
         return problem(
             500,
             "Internal server error",

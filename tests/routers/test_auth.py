@@ -80,7 +80,9 @@ def test_malformed_json_is_problem_json(client):
 
 def test_password_flow_and_swagger_token_endpoint(client):
     token = dev_login(client).json()["access_token"]
-    assert client.post("/auth/password", json={"password": "Caju-verde-2025!"}, headers=bearer(token)).status_code == 204
+    assert (
+        client.post("/auth/password", json={"password": "Caju-verde-2025!"}, headers=bearer(token)).status_code == 204
+    )
     # Changing it again needs the current password.
     r = client.post("/auth/password", json={"password": "Outra-senha-forte-77"}, headers=bearer(token))
     assert r.status_code == 400 and r.json()["code"] == "invalid_current_password"
@@ -203,7 +205,9 @@ def test_password_sign_in_is_rate_limited_per_email(client):
     ]
     assert codes == [401] * 10 + [429]
     assert (
-        client.post("/auth/token", data={"username": "DEV@example.com", "password": "Certa-senha-do-dev-42"}).status_code
+        client.post(
+            "/auth/token", data={"username": "DEV@example.com", "password": "Certa-senha-do-dev-42"}
+        ).status_code
         == 429
     )
     assert client.post("/auth/token", data={"username": "other@example.com", "password": "x"}).status_code == 401

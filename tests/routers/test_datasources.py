@@ -293,3 +293,61 @@ def test_incremental_on_a_timestamp_column_in_mariadb(client, org_a, customer_my
     assert run(client, org_a, source["id"])["rows_loaded"] == 1
     assert run(client, org_a, source["id"])["rows_loaded"] == 0
     assert valor_mes(client, org_a)[2] == 115.5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"host": "127.0.0.2"},
+        {"port": 5433},
+        {"database": "postgres"},
+        {"username": "postgres"},
+        {"query": {"sslmode": "disable"}},
+        {"drivername": "mysql+pymysql"},
+    ],
+)
+def test_stored_password_only_goes_where_it_was_given(client, org_a, customer_pg, change):
+    create_table(customer_pg, vendas_rows(5))
+    source = make_source(client, org_a, customer_pg.url)
+    h = org_a.headers()
+    masked = make_url(client.get(f"/datasources/{source['id']}", headers=h).json()["config"]["sqlalchemy_url"])
+    assert masked.password == "***"
+    elsewhere = masked.set(**change).render_as_string(hide_password=False).replace("%2A%2A%2A", "***")
+    r = client.patch(f"/datasources/{source['id']}", headers=h, json={"config": {"sqlalchemy_url": elsewhere}})
+    assert r.status_code == 422 and r.json()["code"] == "password_required", r.text
+    with session_scope() as s:
+        stored = s.scalars(select(DataSource).where(DataSource.id == source["id"])).one()
+        assert make_url(stored.config_json["sqlalchemy_url"]) == make_url(customer_pg.url)._replace(password=None)
+        assert decrypt_secret(stored.secret_encrypted) == PG_PASSWORD
+    # With its own password the new URL is accepted as any URL would be (here: refused or not by the URL rules).
+    explicit = masked.set(password="another-pw", **change).render_as_string(hide_password=False)
+    r = client.patch(f"/datasources/{source['id']}", headers=h, json={"config": {"sqlalchemy_url": explicit}})
+    assert r.status_code != 500 and r.json().get("code") != "password_required", r.text
+
+
+def test_masked_password_is_kept_when_only_the_query_changes(client, org_a, customer_pg):
+    rows = vendas_rows(30)
+    create_table(customer_pg, rows)
+    source = make_source(client, org_a, customer_pg.url)
+    h = org_a.headers()
+    masked = client.get(f"/datasources/{source['id']}", headers=h).json()["config"]["sqlalchemy_url"]
+    query = "SELECT data, valor, uf FROM vendas WHERE uf = 'SP'"
+    r = client.patch(
+        f"/datasources/{source['id']}", headers=h, json={"config": {"sqlalchemy_url": masked, "query": query}}
+    )
+    assert r.status_code == 200, r.text
+    assert run(client, org_a, source["id"])["rows_loaded"] == sum(1 for row in rows if row["uf"] == "SP")
+
+
+def test_source_names_are_unique_per_type(client, org_a):
+    h = org_a.headers()
+    first = client.post("/datasources", headers=h, json={"name": "Planilha", "type": "csv_upload"})
+    assert first.status_code == 201
+    again = client.post("/datasources", headers=h, json={"name": "Planilha", "type": "csv_upload"})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_name"
+    other_type = client.post("/datasources", headers=h, json={"name": "Planilha", "type": "xlsx_upload"})
+    assert other_type.status_code == 201
+    renamed = client.post("/datasources", headers=h, json={"name": "Outra", "type": "csv_upload"}).json()
+    clash = client.patch(f"/datasources/{renamed['id']}", headers=h, json={"name": "Planilha"})
+    assert clash.status_code == 409 and clash.json()["code"] == "duplicate_name"
+    assert [s["name"] for s in client.get("/datasources", headers=h).json()] == ["Outra", "Planilha", "Planilha"]

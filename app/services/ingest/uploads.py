@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
+from app.core.limits import json_text_problem
 from app.models import DataSource, SourceType
 from app.services import datasources as datasource_service
 from app.services.ingest import batches as batch_service
@@ -25,6 +26,8 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     """The `mapping` form field: a JSON object of canonical field -> column header."""
     if text is None or not text.strip():
         return None
+    if (problem := json_text_problem(text.encode())) is not None:
+        raise Unprocessable(f"mapping: {problem}", code="invalid_mapping")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -101,8 +101,8 @@ def check_password_strength(password: str, user_inputs: list[str]) -> None:
     `user_inputs` (the email, its name part) count as easy to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    # zxcvbn's cost grows with length; the first 100 characters decide any realistic case.
-    result = zxcvbn(password[:100], user_inputs=user_inputs)
+    # zxcvbn refuses inputs over 72 characters (its cost grows with length); they decide any realistic case.
+    result = zxcvbn(password[:72], user_inputs=user_inputs)
     if result["score"] < MIN_PASSWORD_SCORE:
         feedback = result["feedback"]
         hints = [feedback.get("warning") or "This password is easy to guess.", *feedback.get("suggestions", [])]

@@ -53,7 +53,7 @@ def valor_mes_a_mes(session: Session, tenant: Tenant, rng: DateRange, filters: F
 def mapa_por_uf(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_: Any) -> dict:
     """Total per Brazilian state (all 27, zero-filled, largest first); facts without a UF go to `unassigned`."""
     stmt = _facts(tenant, rng, filters, Fact.uf, func.sum(Fact.value)).group_by(Fact.uf)
-    sums = dict(session.execute(stmt).tuples().all())
+    sums = dict(session.execute(stmt).all())
     unassigned = sums.pop(None, Decimal(0))
     assigned_total = sum((sums.get(uf, Decimal(0)) for uf in UF_CODES), Decimal(0))
     rows = sorted(((uf, sums.get(uf, Decimal(0))) for uf in UF_CODES), key=lambda item: (-item[1], item[0]))

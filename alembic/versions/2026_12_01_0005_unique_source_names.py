@@ -19,8 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Sources created twice by the old race keep their data under a distinct name: "<name> (#<id>)".
-    sources = sa.table("data_sources", sa.column("id"), sa.column("organization_id"), sa.column("type"),
-                       sa.column("name"))
+    sources = sa.table(
+        "data_sources", sa.column("id"), sa.column("organization_id"), sa.column("type"), sa.column("name")
+    )
     keep = (
         sa.select(sa.func.min(sources.c.id))
         .group_by(sources.c.organization_id, sources.c.type, sources.c.name)

@@ -26,7 +26,7 @@ def _bind_tcp_socket(self: uvicorn.config.Config) -> socket.socket:
 
 
 def main() -> None:
-    uvicorn.config.Config.bind_socket = _bind_tcp_socket
+    uvicorn.config.Config.bind_socket = _bind_tcp_socket  # type: ignore[method-assign]  # the fix above
     sys.argv = ["uvicorn", "app.main:app", *sys.argv[1:]]
     uvicorn_main()
 

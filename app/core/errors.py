@@ -148,7 +148,7 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return getattr(orig, "pgcode", None) in _RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
-def _is_nul_text(exc: BaseException) -> bool:
+def _is_nul_text(exc: BaseException | None) -> bool:
     while exc is not None:
         if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
             return True

@@ -75,9 +75,10 @@ class BodySizeLimit:
             await self._too_large(scope, send)
             return
         if headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"application/json":
-            receive = await self._checked_json(scope, receive, send)
-            if receive is None:
+            replay = await self._checked_json(scope, receive, send)
+            if replay is None:
                 return
+            receive = replay
         await self._limited(scope, receive, send)
 
     async def _checked_json(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:

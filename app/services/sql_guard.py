@@ -513,7 +513,7 @@ def _display_name(node: exp.Func, dialect: Dialect | None = None) -> str:
         name = node.name
     else:
         name = node.sql(dialect=dialect, comments=False).split("(", 1)[0].strip() or node.sql_name()
-    if _qualifiers(node):
+    if isinstance(node.parent, exp.Dot) and _qualifiers(node):
         name = f"{node.parent.this.sql(dialect=dialect, comments=False)}.{name}"
     return name[:80]
 

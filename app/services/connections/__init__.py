@@ -10,7 +10,7 @@ from app.services.connections.drivers import PIP_PACKAGES
 from app.services.connections.engines import open_engine, run_failure, test_connection
 from app.services.connections.urls import join_secret, mask_url, same_destination, split_secret
 
-test_connection.__test__ = False  # a service, not a pytest test, wherever it is imported
+test_connection.__test__ = False  # type: ignore[attr-defined]  # pytest reads it: a service, not a test
 
 __all__ = [
     "PIP_PACKAGES",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -111,7 +112,7 @@ def _app_database_refusal(family: str, url: URL, ips: list[addresses.IPAddress],
     except Exception:
         app_ips = []
     if not app.host:
-        app_ips = [addresses.parse_ip_literal("127.0.0.1"), addresses.parse_ip_literal("::1")]
+        app_ips = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
     same_server = (
         any(a == b or (addresses.is_loopback_like(a) and addresses.is_loopback_like(b)) for a in ips for b in app_ips)
         or (app.host or "").lower() == (url.host or "").lower()

@@ -62,7 +62,7 @@ def _one_of(values: set[str]) -> Callable[[str], bool]:
 
 
 # family -> parameter -> value check; everything else is refused.
-ALLOWED_PARAMS: dict[str, dict[str, Callable[[str], bool]]] = {
+ALLOWED_PARAMS: dict[str, dict[str, Callable[[str], object]]] = {
     "postgresql": {
         "sslmode": lambda v: v in _SSLMODES,
         "connect_timeout": _TIMEOUT.match,

@@ -126,8 +126,8 @@ _SETUP = {
 def open_engine(checked: CheckedUrl, *, connect_timeout: int = 5, statement_timeout_ms: int = 15_000) -> Engine:
     """An engine on the checked address: no pool, short timeouts, statement timeout and read-only sessions."""
     query = dict(checked.url.query)
-    requested = query.pop("connect_timeout", None)
-    timeout = max(1, min(connect_timeout, int(requested))) if requested else max(1, connect_timeout)
+    requested = query.pop("connect_timeout", None)  # one value: check_url refuses repeated parameters
+    timeout = max(1, min(connect_timeout, int(str(requested)))) if requested else max(1, connect_timeout)
     url = checked.url.set(query=query)
     if checked.dialect == "mssql" and addresses.parse_ip_literal(checked.original_host) is None:
         url = url.update_query_dict({"HostNameInCertificate": checked.original_host})  # TLS checks the name

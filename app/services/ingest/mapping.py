@@ -64,7 +64,9 @@ def _starts_with(words: list[str], synonym: str) -> bool:
 
 def _explicit(headers: list[str], explicit: dict[str, str]) -> dict[str, str]:
     """Validate an explicit mapping against the file's headers; every problem is reported at once."""
-    problems, mapping, taken = [], {}, {}
+    problems: list[str] = []
+    mapping: dict[str, str] = {}
+    taken: dict[int, str] = {}
     normalized = [normalize_header(h) for h in headers]
     for key, wanted in explicit.items():
         field = str(key).strip().lower()

@@ -130,7 +130,7 @@ class CsvReader:
                     bad_rows.append((last_end + 1, "", f"a field is longer than {MAX_FIELD_CHARS:,} characters"))
                     last_end = line
                 except _LineTooLong as exc:
-                    extra = lines.skipped
+                    extra = lines.skipped if lines is not None else 0  # only _BoundedLines raises this
                     line = reader.line_num + extra
                     bad_rows.append(
                         (last_end + 1, exc.preview, f"line {line} is longer than {MAX_LINE_CHARS:,} characters")

@@ -25,7 +25,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import openpyxl
 
@@ -43,7 +43,7 @@ from app.services.ingest.readers.xlsx_guard import (
 try:
     import python_calamine
 except ImportError:  # pragma: no cover - calamine is a pinned dependency; openpyxl is the fallback
-    python_calamine = None
+    python_calamine = None  # type: ignore[assignment]  # the module or None, checked before use
 
 logger = logging.getLogger("painel.ingest")
 
@@ -216,9 +216,9 @@ def _choose_engine(requested: str | None, archive: zipfile.ZipFile, target: Shee
     return "openpyxl"
 
 
-def normalize_cell(value: object) -> object:
+def normalize_cell(value: Any) -> object:
     """One cell as the readers promise it (see the module docstring)."""
-    kind = type(value)
+    kind = type(value)  # exact type checks: bool must not pass as int, and they are the fastest per cell
     if kind is str:
         return None if value in EMPTY_TEXTS else value
     if kind is float:
@@ -251,20 +251,21 @@ class _CalamineRows:
         fileobj.seek(0)
         try:
             self._book = python_calamine.CalamineWorkbook.from_filelike(fileobj)
-            self._sheet = self._book.get_sheet_by_name(sheet)
+            self._sheet: python_calamine.CalamineSheet | None = self._book.get_sheet_by_name(sheet)
         except python_calamine.CalamineError as exc:
             raise invalid_xlsx(f"The workbook could not be read: {exc}.") from exc
 
     def rows(self) -> Iterator[tuple[int, list[object]]]:
         """(sheet row number, cells from column A) for every row with a non-empty cell."""
-        start = self._sheet.start
-        if start is None:
+        sheet = self._sheet
+        start = sheet.start if sheet is not None else None
+        if sheet is None or start is None:
             return
         first_row, first_col = start
         pad = [None] * first_col
         try:
             # iter_rows() first yields `first_row` empty rows, so positions are absolute; columns start at first_col
-            for number, raw in enumerate(self._sheet.iter_rows(), start=1):
+            for number, raw in enumerate(sheet.iter_rows(), start=1):
                 if number <= first_row:
                     continue
                 cells = [

@@ -170,7 +170,7 @@ def parse_dates(series: pd.Series, label: str | None) -> tuple[pd.Series, pd.Ser
             days, ok, in_range, _ = _read_dates(sk.cp[rows], layout)
             good = ok & in_range
             text_dates[rows[good]] = days[good].astype(object)
-            text_errors[rows[ok]] = np.where(in_range[ok], None, DATE_OUT_OF_RANGE)
+            text_errors[rows[ok]] = np.where(in_range[ok], None, DATE_OUT_OF_RANGE)  # type: ignore[call-overload]
             rows = rows[~ok]  # noqa: PLW2901 the next layout tries only the rows still unparsed
     for i in sk.long:
         if not texts[i].strip(_WS):

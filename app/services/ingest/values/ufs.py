@@ -65,6 +65,7 @@ def parse_ufs(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     errors[cells.other] = UNKNOWN_UF
     if cells.text.size:
         found = _per_distinct(cells.values[cells.text], _uf)
-        codes[cells.text] = np.where(found == "", None, found)
-        errors[cells.text] = np.where(pd.isna(found), UNKNOWN_UF, None)
+        # numpy's stubs do not take None as a fill value; object arrays do.
+        codes[cells.text] = np.where(found == "", None, found)  # type: ignore[call-overload]
+        errors[cells.text] = np.where(pd.isna(found), UNKNOWN_UF, None)  # type: ignore[call-overload]
     return _series(codes, series), _series(errors, series)

@@ -10,7 +10,7 @@ from app.core.config import get_settings
 from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.core.security import TokenClaims, create_access_token, hash_password, verify_password
 from app.models import Membership, Organization, Role, User
-from app.services import rate_limits
+from app.services import audit, rate_limits
 from app.services.tenancy import Tenant
 
 
@@ -48,6 +48,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
         raise NotFound("Not found")
     org = _org_by_slug(session, org_slug)
     user = get_or_create_user(session, email)
+    audit.set_actor(session, audit.ActorType.USER, user.id)  # creating an org is recorded as the user's
     if org is None:
         org = Organization(slug=org_slug, name=org_slug.replace("-", " ").title())
         session.add(org)

@@ -13,7 +13,18 @@ from app.core.config import ConfigError, get_settings
 from app.core.context import RequestContextMiddleware
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
-from app.routers import auth, dashboards, datasources, health, indicators, indicators_custom, ingest, jobs, members
+from app.routers import (
+    audit,
+    auth,
+    dashboards,
+    datasources,
+    health,
+    indicators,
+    indicators_custom,
+    ingest,
+    jobs,
+    members,
+)
 
 logger = logging.getLogger("painel")
 
@@ -76,6 +87,7 @@ def create_app() -> FastAPI:
         dashboards.router,
         datasources.router,
         jobs.router,
+        audit.router,
     ):
         app.include_router(router)
     return app

@@ -63,6 +63,7 @@ ROUTE_ROLES = {
     ("POST", "/datasources/{source_id}/run"): "Editor",
     ("GET", "/jobs/runs"): "Viewer",
     ("GET", "/jobs/runs/{run_id}"): "Viewer",
+    ("GET", "/audit"): "Admin",
 }
 
 

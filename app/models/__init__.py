@@ -1,5 +1,6 @@
 """All models, imported so Base.metadata knows every table (Alembic relies on it)."""
 
+from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.dashboard import CustomIndicator, Dashboard, Widget
 from app.models.ingest import BatchStatus, DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
@@ -8,6 +9,7 @@ from app.models.organization import ROLE_ORDER, Membership, Organization, Role, 
 
 __all__ = [
     "ROLE_ORDER",
+    "AuditEvent",
     "Base",
     "BatchStatus",
     "CustomIndicator",

@@ -14,6 +14,7 @@ from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
 from app.models import Role
 from app.schemas.common import MAX_ID
+from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services.tenancy import Tenant
 
@@ -38,6 +39,7 @@ def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_
         raise Unauthorized(str(exc), code="invalid_token") from exc
     tenant = auth_service.resolve_tenant(session, claims)
     bind_org(session, tenant.org_id)
+    audit_service.set_actor(session, audit_service.ActorType.USER, tenant.user_id)
     request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
 

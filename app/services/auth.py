@@ -18,7 +18,7 @@ from app.core.security import (
     verify_password,
 )
 from app.models import Membership, Organization, Role, User
-from app.services import rate_limits
+from app.services import audit, rate_limits
 from app.services.tenancy import Tenant
 
 
@@ -52,6 +52,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
     if not get_settings().dev_login_enabled:
         raise NotFound("Not found")
     user = get_or_create_user(session, email)
+    audit.set_actor(session, audit.ActorType.USER, user.id)  # creating an org is recorded as the user's
     org = _org_by_slug(session, org_slug)
     if org is None:
         # Whoever inserts the org first becomes its Owner; a concurrent sign-in waits and then finds it.

@@ -25,7 +25,7 @@ from app.core.errors import AppError, Conflict, Unprocessable
 from app.models import DataSource, JobRun, Role, RunStatus, RunTrigger, SourceType
 from app.models.base import utcnow
 from app.schemas.datasources import SqlConfig
-from app.services import connections
+from app.services import audit, connections
 from app.services import datasources as datasource_service
 from app.services import sheets as sheets_service
 from app.services.ingest import batches as batch_service
@@ -232,6 +232,8 @@ def run_source(
                 source = session.get(DataSource, source_id)
                 tenant = _system_tenant(source, user_id)
                 bind_org(session, org_id)
+                actor = audit.ActorType.SCHEDULER if trigger is RunTrigger.SCHEDULE else audit.ActorType.USER
+                audit.set_actor(session, actor, user_id)
                 report = ingest_source(session, tenant, source)
                 outcome = {
                     "status": RunStatus.SUCCESS,

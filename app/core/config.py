@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
     JOB_RETRY_BASE_SECONDS: int = Field(default=60, ge=0)
     JOB_STALE_AFTER_SECONDS: int = Field(default=3600, gt=0)
+    CUSTOM_RESULT_MAX_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
+    DASHBOARD_DATA_DEADLINE_SECONDS: float = Field(default=15, gt=0)
 
     @field_validator("CORS_ORIGINS", mode="before")
     @classmethod

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.routers.caching import conditional_json
 from app.routers.deps import EditorTenant, Id, Offset, SessionDep, ViewerTenant
 from app.schemas.common import Page
-from app.schemas.dashboards import DashboardCreate, DashboardRead, DashboardSummary, DashboardUpdate
+from app.schemas.dashboards import (
+    DashboardCreate,
+    DashboardDocument,
+    DashboardRead,
+    DashboardSummary,
+    DashboardUpdate,
+)
 from app.services import dashboards as dashboard_service
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
@@ -26,12 +32,13 @@ def list_dashboards(
 
 @router.post("", response_model=DashboardRead, status_code=status.HTTP_201_CREATED)
 def create_dashboard(body: DashboardCreate, tenant: EditorTenant, session: SessionDep):
-    return dashboard_service.create_dashboard(session, tenant, body.model_dump())
+    return dashboard_service.create_dashboard(session, tenant, body)
 
 
 @router.post("/import", response_model=DashboardRead, status_code=status.HTTP_201_CREATED)
-def import_dashboard(tenant: EditorTenant, session: SessionDep, document: Annotated[dict[str, Any], Body()]):
-    """Create a dashboard from the JSON that GET /dashboards/{id}/export produced."""
+def import_dashboard(document: DashboardDocument, tenant: EditorTenant, session: SessionDep):
+    """Create a dashboard from the document GET /dashboards/{id}/export produced. Custom indicators travel by
+    definition: one of the same name here is used, else it is created (Admin only)."""
     return dashboard_service.import_dashboard(session, tenant, document)
 
 
@@ -42,7 +49,7 @@ def get_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep):
 
 @router.patch("/{dashboard_id}", response_model=DashboardRead)
 def update_dashboard(dashboard_id: Id, body: DashboardUpdate, tenant: EditorTenant, session: SessionDep):
-    return dashboard_service.update_dashboard(session, tenant, dashboard_id, body.model_dump(exclude_unset=True))
+    return dashboard_service.update_dashboard(session, tenant, dashboard_id, body)
 
 
 @router.delete("/{dashboard_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -55,8 +62,8 @@ def duplicate_dashboard(dashboard_id: Id, tenant: EditorTenant, session: Session
     return dashboard_service.duplicate_dashboard(session, tenant, dashboard_id)
 
 
-@router.get("/{dashboard_id}/export")
-def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep) -> dict:
+@router.get("/{dashboard_id}/export", response_model=DashboardDocument)
+def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep):
     """The dashboard as a portable JSON document (custom indicators included)."""
     return dashboard_service.export_dashboard(session, tenant, dashboard_id)
 
@@ -73,5 +80,8 @@ def dashboard_data(
     """Every widget's data in one call (default range: the last 12 months of data)."""
     tag = dashboard_service.data_etag(session, tenant, dashboard_id, start, end)
     return conditional_json(
-        request, tag, lambda: dashboard_service.dashboard_data(session, tenant, dashboard_id, start, end)
+        request,
+        tag,
+        lambda: dashboard_service.dashboard_data(session, tenant, dashboard_id, start, end),
+        cacheable=dashboard_service.is_complete,
     )

@@ -22,7 +22,7 @@ def list_custom(tenant: ViewerTenant, session: SessionDep):
 def create_custom(body: CustomIndicatorCreate, tenant: AdminTenant, session: SessionDep):
     """Save a SELECT over `facts` (columns: date, value, uf, category, attributes, data_source_id, batch_id);
     user values only as declared named binds (:name)."""
-    return custom_service.create_custom(session, tenant, body.model_dump())
+    return custom_service.create_custom(session, tenant, body)
 
 
 @router.get("/{indicator_id}", response_model=CustomIndicatorRead)
@@ -32,7 +32,7 @@ def get_custom(indicator_id: Id, tenant: ViewerTenant, session: SessionDep):
 
 @router.patch("/{indicator_id}", response_model=CustomIndicatorRead)
 def update_custom(indicator_id: Id, body: CustomIndicatorUpdate, tenant: AdminTenant, session: SessionDep):
-    return custom_service.update_custom(session, tenant, indicator_id, body.model_dump(exclude_unset=True))
+    return custom_service.update_custom(session, tenant, indicator_id, body)
 
 
 @router.delete("/{indicator_id}", status_code=status.HTTP_204_NO_CONTENT)

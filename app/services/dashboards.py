@@ -2,77 +2,93 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.core.errors import AppError, Forbidden, Unprocessable
-from app.models import CustomIndicator, Dashboard, Fact, Role, Widget
+from app.models import Dashboard, DataSource, Fact, Role, Widget
 from app.models.base import utcnow
 from app.schemas.common import MAX_ID
+from app.schemas.dashboards import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    CustomIndicatorCreate,
+    DashboardCreate,
+    DashboardDocument,
+    DashboardUpdate,
+    DocumentWidget,
+    ParameterSpec,
+    Position,
+    WidgetIn,
+)
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import custom as custom_service
 from app.services.indicators.ranges import DateRange, Filters, make_range
-from app.services.tenancy import Tenant, get_scoped_or_404, scoped_delete, scoped_select
+from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_delete, scoped_select
 
-EXPORT_FORMAT = "painel.dashboard"
-EXPORT_VERSION = 1
 FILTER_PARAMS = {"data_source_id", "category", "uf"}
 EXTRA_PARAMS = {"top-categorias": {"limit"}}
+DEADLINE_EXCEEDED = "deadline_exceeded"
 
 
-def _check_widget(session: Session, tenant: Tenant, index: int, widget: dict[str, Any]) -> None:
-    """Refuse at save time what would fail at read time: unknown indicators and parameters."""
+def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetIn) -> None:
+    """Refuse at save time what would fail at read time: unknown indicators, ids and parameters."""
     where = f"widgets[{index}]"
-    params = widget.get("params") or {}
-    if widget.get("indicator") is not None:
-        key = widget["indicator"]
+    if widget.indicator is not None:
+        key = widget.indicator
         if key not in indicator_service.CATALOG:
             raise Unprocessable(
                 f"{where}: unknown indicator '{key}'. Known: {', '.join(indicator_service.CATALOG)}",
                 code="unknown_indicator",
             )
-        unknown = set(params) - FILTER_PARAMS - EXTRA_PARAMS.get(key, set())
+        unknown = set(widget.params) - FILTER_PARAMS - EXTRA_PARAMS.get(key, set())
         if unknown:
             raise Unprocessable(
                 f"{where}: unknown parameter(s) for {key}: {', '.join(sorted(unknown))}", code="invalid_parameter"
             )
-        _filters(params, where)
-        indicator_service.extra_options(key, params)
+        filters = _filters(widget.params, where)
+        if (
+            filters.data_source_id is not None
+            and get_scoped(session, tenant, DataSource, filters.data_source_id) is None
+        ):
+            # Another org's source and a missing one get the same answer.
+            raise Unprocessable(f"{where}: unknown data source {filters.data_source_id}", code="unknown_data_source")
+        try:
+            indicator_service.extra_options(key, widget.params)
+        except AppError as exc:
+            raise Unprocessable(f"{where}: {exc.detail}", code=exc.code) from None
         return
-    indicator = session.scalar(
-        scoped_select(tenant, CustomIndicator).where(CustomIndicator.id == widget["custom_indicator_id"])
-    )
+    indicator = custom_service.find_custom(session, tenant, widget.custom_indicator_id)
     if indicator is None:
-        raise Unprocessable(
-            f"{where}: unknown custom indicator {widget['custom_indicator_id']}", code="unknown_indicator"
-        )
-    declared = {p["name"] for p in indicator.parameters}
-    if set(params) - declared:
-        raise Unprocessable(
-            f"{where}: parameter(s) not declared by custom indicator {indicator.id}: "
-            + ", ".join(sorted(set(params) - declared)),
-            code="invalid_parameter",
-        )
+        # Another org's indicator and a missing one get the same answer: no existence oracle.
+        raise Unprocessable(f"{where}: unknown custom indicator {widget.custom_indicator_id}", code="unknown_indicator")
+    custom_service.check_widget_params(indicator, widget.params, where)
 
 
 def _filters(params: dict[str, Any], where: str = "params") -> Filters:
+    source, category, uf = params.get("data_source_id"), params.get("category"), params.get("uf")
     try:
-        source = params.get("data_source_id")
+        if isinstance(source, bool | float):
+            raise ValueError
         source = int(source) if source is not None else None
         if source is not None and not 1 <= source <= MAX_ID:
             raise ValueError
-        return Filters(source, params.get("category"), str(params["uf"]).strip().upper() if params.get("uf") else None)
     except (TypeError, ValueError):
         raise Unprocessable(
             f"{where}: data_source_id must be a positive integer id", code="invalid_parameter"
         ) from None
+    if not isinstance(category, str | None) or not isinstance(uf, str | None):
+        raise Unprocessable(f"{where}: category and uf must be strings", code="invalid_parameter")
+    return Filters(source, category, uf.strip().upper() if uf else None)
 
 
-def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[dict[str, Any]]) -> None:
+def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[WidgetIn]) -> None:
     for index, widget in enumerate(widgets):
         _check_widget(session, tenant, index, widget)
     session.execute(scoped_delete(tenant, Widget).where(Widget.dashboard_id == dashboard.id))
@@ -82,11 +98,11 @@ def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, wid
                 organization_id=tenant.org_id,
                 dashboard_id=dashboard.id,
                 sort_order=index,
-                title=widget["title"],
-                indicator=widget.get("indicator"),
-                custom_indicator_id=widget.get("custom_indicator_id"),
-                params=widget.get("params") or {},
-                position=widget["position"],
+                title=widget.title,
+                indicator=widget.indicator,
+                custom_indicator_id=widget.custom_indicator_id,
+                params=dict(widget.params),
+                position=widget.position.model_dump(),
             )
         )
     session.flush()
@@ -122,23 +138,27 @@ def list_dashboards(session: Session, tenant: Tenant, limit: int, offset: int) -
     return list(session.scalars(stmt.order_by(Dashboard.name, Dashboard.id).limit(limit).offset(offset))), total
 
 
-def create_dashboard(session: Session, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+def create_dashboard(session: Session, tenant: Tenant, body: DashboardCreate) -> dict[str, Any]:
+    """Save a dashboard and its widgets (every widget checked first)."""
     dashboard = Dashboard(
-        organization_id=tenant.org_id, name=data["name"], description=data.get("description"), created_by=tenant.user_id
+        organization_id=tenant.org_id, name=body.name, description=body.description, created_by=tenant.user_id
     )
     session.add(dashboard)
     session.flush()
-    _replace_widgets(session, tenant, dashboard, data.get("widgets") or [])
+    _replace_widgets(session, tenant, dashboard, body.widgets)
     return _read(session, tenant, dashboard)
 
 
-def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, changes: DashboardUpdate) -> dict[str, Any]:
+    """Apply the fields sent; widgets, when sent, replace all widgets."""
     dashboard = get_dashboard(session, tenant, dashboard_id)
-    for key in ("name", "description"):
-        if key in changes:
-            setattr(dashboard, key, changes[key])
-    if changes.get("widgets") is not None:
-        _replace_widgets(session, tenant, dashboard, changes["widgets"])
+    sent = changes.model_fields_set
+    if "name" in sent:
+        dashboard.name = changes.name
+    if "description" in sent:
+        dashboard.description = changes.description
+    if changes.widgets is not None:
+        _replace_widgets(session, tenant, dashboard, changes.widgets)
     dashboard.updated_at = utcnow()
     session.flush()
     return _read(session, tenant, dashboard)
@@ -149,93 +169,127 @@ def delete_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Non
     session.flush()
 
 
-def _widget_dict(widget: Widget) -> dict[str, Any]:
-    return {
-        "title": widget.title,
-        "indicator": widget.indicator,
-        "custom_indicator_id": widget.custom_indicator_id,
-        "params": widget.params,
-        "position": widget.position,
-    }
-
-
 def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
+    """A copy named "<name> (copy)" with the same widgets, checked again as any new dashboard."""
     source = get_dashboard(session, tenant, dashboard_id)
-    widgets = [_widget_dict(w) for w in widgets_of(session, tenant, source.id)]
-    return create_dashboard(
-        session, tenant, {"name": f"{source.name} (copy)"[:200], "description": source.description, "widgets": widgets}
+    # Stored widgets were validated when saved: rebuilt without validation, then checked by _check_widget.
+    widgets = [
+        WidgetIn.model_construct(
+            title=w.title,
+            indicator=w.indicator,
+            custom_indicator_id=w.custom_indicator_id,
+            params=w.params,
+            position=Position.model_construct(**w.position),
+        )
+        for w in widgets_of(session, tenant, source.id)
+    ]
+    copy = DashboardCreate.model_construct(
+        name=f"{source.name} (copy)"[:200], description=source.description, widgets=widgets
     )
+    return create_dashboard(session, tenant, copy)
 
 
-def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
-    """A self-contained JSON document: custom indicators travel with their SQL and parameters."""
+def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardDocument:
+    """A self-contained document: custom indicators travel by definition (SQL and parameters), never by id."""
     dashboard = get_dashboard(session, tenant, dashboard_id)
     widgets = []
     for widget in widgets_of(session, tenant, dashboard.id):
-        item = {"title": widget.title, "params": widget.params, "position": widget.position}
-        if widget.indicator:
-            item["indicator"] = widget.indicator
-        else:
-            custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
-            item["custom_indicator"] = {
-                "name": custom.name,
-                "description": custom.description,
-                "sql": custom.sql,
-                "parameters": custom.parameters,
-            }
-        widgets.append(item)
-    return {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "name": dashboard.name,
-        "description": dashboard.description,
-        "widgets": widgets,
-    }
-
-
-def import_dashboard(session: Session, tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
-    """Create a dashboard from an export; custom indicators are matched by name or created (Admin)."""
-    if document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
-        raise Unprocessable(f"Not a {EXPORT_FORMAT} v{EXPORT_VERSION} document", code="invalid_import")
-    widgets = []
-    for index, item in enumerate(document.get("widgets") or []):
-        item = dict(item)
-        custom = item.pop("custom_indicator", None)
-        if custom is not None:
-            existing = session.scalar(
-                scoped_select(tenant, CustomIndicator).where(CustomIndicator.name == custom.get("name"))
+        custom = None
+        if widget.custom_indicator_id is not None:
+            indicator = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
+            custom = CustomIndicatorCreate(
+                name=indicator.name,
+                description=indicator.description,
+                sql=indicator.sql,
+                parameters=[ParameterSpec.model_validate(spec) for spec in indicator.parameters],
             )
-            if existing is None:
-                if not tenant.at_least(Role.ADMIN):
-                    raise Forbidden(
-                        f"widgets[{index}] needs custom indicator '{custom.get('name')}', which does "
-                        "not exist here; only an Admin can create it",
-                        code="insufficient_role",
-                    )
-                existing = custom_service.create_custom(session, tenant, custom)
-            item["custom_indicator_id"] = existing.id
-        widgets.append(item)
-    return create_dashboard(
-        session, tenant, {"name": document.get("name"), "description": document.get("description"), "widgets": widgets}
+        widgets.append(
+            DocumentWidget(
+                title=widget.title,
+                indicator=widget.indicator,
+                custom_indicator=custom,
+                params=widget.params,
+                position=Position.model_validate(widget.position),
+            )
+        )
+    return DashboardDocument(
+        format=EXPORT_FORMAT,
+        version=EXPORT_VERSION,
+        name=dashboard.name,
+        description=dashboard.description,
+        widgets=widgets,
     )
+
+
+def _custom_indicator_for(session: Session, tenant: Tenant, index: int, definition: CustomIndicatorCreate) -> int:
+    """The id of the caller's custom indicator named like the definition, created from it (Admin) when missing."""
+    existing = custom_service.find_custom_by_name(session, tenant, definition.name)
+    if existing is not None:
+        return existing.id
+    if not tenant.at_least(Role.ADMIN):
+        raise Forbidden(
+            f"widgets[{index}] needs custom indicator '{definition.name}', which does not exist here; "
+            "only an Admin can create it",
+            code="insufficient_role",
+        )
+    try:
+        return custom_service.create_custom(session, tenant, definition).id
+    except Unprocessable as exc:
+        raise Unprocessable(f"widgets[{index}].custom_indicator: {exc.detail}", code=exc.code) from None
+
+
+def import_dashboard(session: Session, tenant: Tenant, document: DashboardDocument) -> dict[str, Any]:
+    """Create a dashboard from an export; custom indicators are matched by name or created (Admin)."""
+    widgets = [
+        WidgetIn(
+            title=item.title,
+            indicator=item.indicator,
+            custom_indicator_id=None
+            if item.custom_indicator is None
+            else _custom_indicator_for(session, tenant, index, item.custom_indicator),
+            params=item.params,
+            position=item.position,
+        )
+        for index, item in enumerate(document.widgets)
+    ]
+    body = DashboardCreate(name=document.name, description=document.description, widgets=widgets)
+    return create_dashboard(session, tenant, body)
 
 
 def default_range(session: Session, tenant: Tenant) -> DateRange:
     """The last 12 months of the org's data (by its latest fact), or of the calendar when it has none."""
-    latest = session.scalar(scoped_select(tenant, Fact, func.max(Fact.date))) or date.today()
+    latest = session.scalar(scoped_select(tenant, Fact, func.max(Fact.date))) or datetime.now(UTC).date()
     if isinstance(latest, str):
         latest = date.fromisoformat(latest)
     first_month = date(latest.year - 1, latest.month, 1) + timedelta(days=32)
     return DateRange(date(first_month.year, first_month.month, 1), latest)
 
 
+def _widget_data(
+    session: Session, tenant: Tenant, widget: Widget, rng: DateRange, as_of: datetime | None, deadline: float
+) -> dict[str, Any]:
+    if widget.indicator:
+        return indicator_service.compute(
+            session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
+        )
+    custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
+    declared = {spec["name"] for spec in custom.parameters}
+    params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
+    return custom_service.run(
+        session, tenant, custom, {k: v for k, v in params.items() if k in declared}, deadline=deadline
+    )
+
+
 def dashboard_data(
     session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None
 ) -> dict[str, Any]:
-    """Every widget's data for one range; a failing widget reports its error without failing the others."""
+    """Every widget's data for one range, within DASHBOARD_DATA_DEADLINE_SECONDS; a failing or late widget reports
+    its own error without failing the others."""
     dashboard = get_dashboard(session, tenant, dashboard_id)
     if bool(start) != bool(end):
         raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
+    seconds = get_settings().DASHBOARD_DATA_DEADLINE_SECONDS
+    deadline = time.monotonic() + seconds
     rng = make_range(start, end) if start and end else default_range(session, tenant)
     _, as_of = freshness.stamp(session, tenant)
     out = []
@@ -247,20 +301,16 @@ def dashboard_data(
             "custom_indicator_id": widget.custom_indicator_id,
             "position": widget.position,
         }
-        try:
-            if widget.indicator:
-                entry["data"] = indicator_service.compute(
-                    session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
-                )
-            else:
-                custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
-                params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
-                declared = {p["name"] for p in custom.parameters}
-                entry["data"] = custom_service.run(
-                    session, tenant, custom, {k: v for k, v in params.items() if k in declared}
-                )
-        except AppError as exc:
-            entry["error"] = {"code": exc.code, "detail": exc.detail}
+        if time.monotonic() >= deadline:
+            entry["error"] = {
+                "code": DEADLINE_EXCEEDED,
+                "detail": f"Not run: the dashboard's {seconds:g} s deadline passed before this widget could start",
+            }
+        else:
+            try:
+                entry["data"] = _widget_data(session, tenant, widget, rng, as_of, deadline)
+            except AppError as exc:
+                entry["error"] = {"code": exc.code, "detail": exc.detail}
         out.append(entry)
     return {
         "dashboard_id": dashboard.id,
@@ -269,6 +319,11 @@ def dashboard_data(
         "as_of": as_of.isoformat() if as_of else None,
         "widgets": out,
     }
+
+
+def is_complete(data: dict[str, Any]) -> bool:
+    """Whether a dashboard_data answer holds every widget (none cut by the deadline), so it may be cached."""
+    return not any(w.get("error", {}).get("code") == DEADLINE_EXCEEDED for w in data["widgets"])
 
 
 def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:

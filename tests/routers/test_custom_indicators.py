@@ -199,7 +199,7 @@ def test_row_cap_and_statement_timeout(client, org_a, data, monkeypatch):
     monkeypatch.setattr(custom, "ROW_CAP", 2)
     ci = create(client, org_a, {"name": "all", "sql": "SELECT value FROM facts ORDER BY value", "parameters": []})
     body = client.get(f"/indicators/custom/{ci.json()['id']}/run", headers=org_a.headers()).json()
-    assert body["truncated"] is True and len(body["rows"]) == 2
+    assert (body["truncated"], body["truncated_reason"], len(body["rows"])) == (True, "rows", 2)
     monkeypatch.setattr(custom, "STATEMENT_TIMEOUT_MS", 200)
     slow = create(
         client,

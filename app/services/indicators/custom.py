@@ -1,35 +1,34 @@
 """Custom indicators: a tenant's saved SELECT over `facts`, validated by a SQL parser, run read-only.
 
-Tenant scoping is done by the database, not by editing the SQL: on Postgres the query runs with
-search_path set to a schema whose only relation is the `facts` view filtered by app.current_org, under a role that
-can read nothing else, in a READ ONLY transaction with a statement timeout. SQLite (the embedded default) has no
-roles or session settings: there `facts` is a CTE over the org's rows and the connection is put in query_only mode.
+Tenant scoping is done by the database, not by editing the SQL: on Postgres the query runs with search_path set to
+a schema whose only relation is the `facts` view filtered by app.current_org, under a role that can read nothing
+else, in a READ ONLY transaction with a statement timeout. SQLite (the embedded default) has no roles or session
+settings: there `facts` is a CTE over the org's rows and the connection is put in query_only mode. How a run is
+bounded in time, rows and bytes is in custom_query.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlglot import exp
 
-from app.core.db import get_engine
-from app.core.errors import Conflict, Unprocessable
+from app.core.config import get_settings
+from app.core.errors import AppError, Conflict, ServiceUnavailable, Unprocessable
 from app.models import CustomIndicator, Widget
-from app.models.base import ExactDecimal
+from app.schemas.dashboards import CustomIndicatorCreate, CustomIndicatorUpdate
 from app.services import freshness
-from app.services.sql_guard import parse_sql, render_sql, validate_select
-from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
+from app.services.indicators import custom_query
+from app.services.indicators.custom_query import ORG_BIND
+from app.services.sql_guard import validate_select
+from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_select
 
 ROW_CAP = 5_000
 STATEMENT_TIMEOUT_MS = 5_000
-TENANT_SCHEMA = "painel_tenant"
-READER_ROLE = "painel_tenant_reader"
-ORG_BIND = "painel_org_id_"
 FACT_COLUMNS = ("date", "value", "uf", "category", "attributes", "data_source_id", "batch_id")
 _CASTS = {"string": str, "integer": int, "number": float, "boolean": None, "date": date.fromisoformat}
 
@@ -38,10 +37,10 @@ def _dialect(session: Session) -> str:
     return "postgres" if session.get_bind().dialect.name == "postgresql" else "sqlite"
 
 
-def validate(session: Session, sql: str, parameters: list[dict[str, Any]]) -> str:
+def validate(session: Session, sql: str, parameter_names: Iterable[str]) -> str:
     """Parse and check the SQL; every bind must be declared and every declared parameter used."""
     checked = validate_select(sql, dialect=_dialect(session), allowed_tables={"facts"})
-    declared = {p["name"] for p in parameters}
+    declared = set(parameter_names)
     used = set(checked.binds)
     if ORG_BIND in used:
         raise Unprocessable(f"The bind name :{ORG_BIND} is reserved", code="unsafe_sql")
@@ -75,25 +74,47 @@ def get_custom(session: Session, tenant: Tenant, indicator_id: int) -> CustomInd
     return get_scoped_or_404(session, tenant, CustomIndicator, indicator_id, "Custom indicator")
 
 
-def create_custom(session: Session, tenant: Tenant, data: dict[str, Any]) -> CustomIndicator:
+def find_custom(session: Session, tenant: Tenant, indicator_id: int) -> CustomIndicator | None:
+    """The caller's custom indicator with this id, or None (another org's is None too)."""
+    return get_scoped(session, tenant, CustomIndicator, indicator_id)
+
+
+def find_custom_by_name(session: Session, tenant: Tenant, name: str) -> CustomIndicator | None:
+    return session.scalar(scoped_select(tenant, CustomIndicator).where(CustomIndicator.name == name))
+
+
+def create_custom(session: Session, tenant: Tenant, body: CustomIndicatorCreate) -> CustomIndicator:
     """Validate and save a custom indicator."""
-    validate(session, data["sql"], data["parameters"])
-    _unique_name(session, tenant, data["name"])
-    indicator = CustomIndicator(organization_id=tenant.org_id, created_by=tenant.user_id, **data)
+    validate(session, body.sql, (spec.name for spec in body.parameters))
+    _unique_name(session, tenant, body.name)
+    indicator = CustomIndicator(
+        organization_id=tenant.org_id,
+        created_by=tenant.user_id,
+        name=body.name,
+        description=body.description,
+        sql=body.sql,
+        parameters=[spec.model_dump() for spec in body.parameters],
+    )
     session.add(indicator)
     session.flush()
     return indicator
 
 
-def update_custom(session: Session, tenant: Tenant, indicator_id: int, changes: dict[str, Any]) -> CustomIndicator:
+def update_custom(
+    session: Session, tenant: Tenant, indicator_id: int, changes: CustomIndicatorUpdate
+) -> CustomIndicator:
+    """Apply the fields sent; the SQL and parameters are checked together as they will be saved."""
     indicator = get_custom(session, tenant, indicator_id)
-    sql = changes.get("sql", indicator.sql)
-    parameters = changes.get("parameters", indicator.parameters)
-    validate(session, sql, parameters)
-    if "name" in changes:
-        _unique_name(session, tenant, changes["name"], exclude_id=indicator.id)
-    for key, value in changes.items():
-        setattr(indicator, key, value)
+    sent = changes.model_fields_set
+    sql = changes.sql if "sql" in sent else indicator.sql
+    parameters = [spec.model_dump() for spec in changes.parameters] if "parameters" in sent else indicator.parameters
+    validate(session, sql, (spec["name"] for spec in parameters))
+    if "name" in sent:
+        _unique_name(session, tenant, changes.name, exclude_id=indicator.id)
+        indicator.name = changes.name
+    if "description" in sent:
+        indicator.description = changes.description
+    indicator.sql, indicator.parameters = sql, parameters
     session.flush()
     return indicator
 
@@ -107,6 +128,21 @@ def delete_custom(session: Session, tenant: Tenant, indicator_id: int) -> None:
     session.flush()
 
 
+def _cast(name: str, kind: str, value: Any) -> Any:
+    try:
+        if kind == "boolean":
+            value = value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes"}
+        elif kind == "date" and isinstance(value, date):
+            pass
+        else:
+            value = _CASTS[kind](value if kind != "date" else str(value))
+    except (TypeError, ValueError):
+        raise Unprocessable(f"Parameter '{name}' must be a {kind}", code="invalid_parameter") from None
+    if kind == "integer" and not -(2**63) <= value < 2**63:
+        raise Unprocessable(f"Parameter '{name}' is out of the 64-bit integer range", code="invalid_parameter")
+    return value
+
+
 def bind_values(indicator: CustomIndicator, raw: dict[str, Any]) -> dict[str, Any]:
     """Typed bind values from request parameters (strings) or widget params (JSON)."""
     values: dict[str, Any] = {}
@@ -118,111 +154,89 @@ def bind_values(indicator: CustomIndicator, raw: dict[str, Any]) -> dict[str, An
                 raise Unprocessable(f"Parameter '{name}' ({kind}) is required", code="missing_parameter")
             values[name] = None
             continue
-        try:
-            if kind == "boolean":
-                value = value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes"}
-            elif kind == "date" and isinstance(value, date):
-                pass
-            else:
-                value = _CASTS[kind](value if kind != "date" else str(value))
-        except (TypeError, ValueError):
-            raise Unprocessable(f"Parameter '{name}' must be a {kind}", code="invalid_parameter") from None
-        if kind == "integer" and not -(2**63) <= value < 2**63:
-            raise Unprocessable(f"Parameter '{name}' is out of the 64-bit integer range", code="invalid_parameter")
-        values[name] = value
+        values[name] = _cast(name, kind, value)
     return values
 
 
-def _sqlite_scoped_sql(sql: str) -> str:
-    """Put a `facts` CTE holding only the caller's rows in front of the user's query (SQLite only)."""
-    scale = 10**ExactDecimal.SCALE
-    cte_sql = (
-        f"SELECT date, value / {scale}.0 AS value, uf, category, attributes, data_source_id, batch_id "
-        f"FROM main.facts WHERE organization_id = :{ORG_BIND}"
-    )
-    tree = parse_sql(sql, "sqlite")
-    existing = tree.args.get("with_") or tree.args.get("with")
-    ours = exp.CTE(this=parse_sql(cte_sql, "sqlite"), alias=exp.TableAlias(this=exp.to_identifier("facts")))
-    ctes = [ours] + (list(existing.expressions) if existing else [])
-    key = "with_" if "with_" in tree.arg_types else "with"
-    tree.set(key, exp.With(expressions=ctes, recursive=bool(existing and existing.args.get("recursive"))))
-    return render_sql(tree, "sqlite")
+def check_widget_params(indicator: CustomIndicator, params: dict[str, Any], where: str) -> None:
+    """Refuse at save time widget params the indicator does not declare or that do not cast to their type."""
+    kinds = {spec["name"]: spec["type"] for spec in indicator.parameters}
+    undeclared = set(params) - set(kinds)
+    if undeclared:
+        raise Unprocessable(
+            f"{where}: parameter(s) not declared by custom indicator '{indicator.name}': "
+            + ", ".join(sorted(undeclared)),
+            code="invalid_parameter",
+        )
+    for name, value in params.items():
+        if value is not None and value != "":
+            try:
+                _cast(name, kinds[name], value)
+            except AppError as exc:
+                raise Unprocessable(f"{where}: {exc.detail}", code=exc.code) from None
 
 
-def _reader_role_available(conn) -> bool:
-    return bool(
-        conn.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) AND pg_has_role(current_user, :r, 'MEMBER')"
-            ),
-            {"r": READER_ROLE},
-        ).scalar()
-    )
+def run(
+    session: Session,
+    tenant: Tenant,
+    indicator: CustomIndicator,
+    raw_params: dict[str, Any],
+    *,
+    deadline: float | None = None,
+) -> dict[str, Any]:
+    """Execute a custom indicator for the caller's org: columns, rows (capped in number and bytes), truncation.
 
-
-def _run_postgres(tenant: Tenant, sql: str, binds: dict[str, Any]):
-    # A connection of its own: a fresh READ ONLY transaction, always rolled back.
-    with get_engine().connect() as conn:
-        trans = conn.begin()
-        try:
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            conn.execute(
-                text(
-                    "SELECT set_config('statement_timeout', :ms, true), set_config('app.current_org', :org, "
-                    "true), set_config('search_path', :path, true)"
-                ),
-                {"ms": str(STATEMENT_TIMEOUT_MS), "org": str(tenant.org_id), "path": TENANT_SCHEMA},
-            )
-            if _reader_role_available(conn):
-                conn.exec_driver_sql(f"SET LOCAL ROLE {READER_ROLE}")
-            result = conn.execute(text(sql), binds)
-            return list(result.keys()), result.fetchmany(ROW_CAP + 1)
-        finally:
-            trans.rollback()
-
-
-def run(session: Session, tenant: Tenant, indicator: CustomIndicator, raw_params: dict[str, Any]) -> dict[str, Any]:
-    """Execute a custom indicator for the caller's org: columns, rows (capped) and whether it was truncated."""
+    deadline (time.monotonic()) shortens the statement timeout when it comes first; a query cut by it raises
+    deadline_exceeded instead of query_failed.
+    """
     binds = bind_values(indicator, raw_params)
-    sql = validate(session, indicator.sql, indicator.parameters)
+    sql = validate(session, indicator.sql, (spec["name"] for spec in indicator.parameters))
+    limits = custom_query.Limits.starting_now(
+        ROW_CAP, get_settings().CUSTOM_RESULT_MAX_BYTES, STATEMENT_TIMEOUT_MS, deadline
+    )
+    execute = custom_query.run_postgres if _dialect(session) == "postgres" else custom_query.run_sqlite
     try:
-        if _dialect(session) == "postgres":
-            columns, rows = _run_postgres(tenant, sql, binds)
-        else:
-            columns, rows = _run_sqlite(tenant, sql, binds)
+        result = execute(tenant, sql, binds, limits)
+    except custom_query.QueryTimeout:
+        raise _timed_out(limits) from None
     except DBAPIError as exc:
+        if _is_timeout(exc):
+            raise _timed_out(limits) from None
         raise Unprocessable(_db_error_message(exc), code="query_failed") from None
-    truncated = len(rows) > ROW_CAP
-    rows = rows[:ROW_CAP]
     _, as_of = freshness.stamp(session, tenant)
     return {
-        "columns": columns,
-        "rows": [dict(zip(columns, row, strict=True)) for row in rows],
-        "truncated": truncated,
+        "columns": result.columns,
+        "rows": [dict(zip(result.columns, row, strict=True)) for row in result.rows],
+        "truncated": result.truncated is not None,
+        "truncated_reason": result.truncated,
         "as_of": as_of.isoformat() if as_of else None,
     }
 
 
-def _run_sqlite(tenant: Tenant, sql: str, binds: dict[str, Any]):
-    with get_engine().connect() as conn:
-        raw = conn.connection.driver_connection
-        deadline = time.monotonic() + STATEMENT_TIMEOUT_MS / 1000
-        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
-        conn.exec_driver_sql("PRAGMA query_only = ON")
-        try:
-            result = conn.execute(text(_sqlite_scoped_sql(sql)), {**binds, ORG_BIND: tenant.org_id})
-            return list(result.keys()), result.fetchmany(ROW_CAP + 1)
-        finally:
-            conn.rollback()
-            conn.exec_driver_sql("PRAGMA query_only = OFF")
-            raw.set_progress_handler(None, 0)
+def _first_line(exc: DBAPIError) -> str:
+    # Only the database's first line: never the SQL text or parameters.
+    message = str(getattr(exc, "orig", exc)).strip()
+    return message.splitlines()[0] if message else ""
+
+
+def _is_timeout(exc: DBAPIError) -> bool:
+    message = _first_line(exc)
+    return "statement timeout" in message or "interrupted" in message
+
+
+def _timed_out(limits: custom_query.Limits) -> AppError:
+    if limits.by_deadline:
+        return ServiceUnavailable(
+            "The query was cancelled at the dashboard's deadline (DASHBOARD_DATA_DEADLINE_SECONDS)",
+            code="deadline_exceeded",
+        )
+    return Unprocessable(
+        f"The query took longer than {STATEMENT_TIMEOUT_MS / 1000:g} s and was cancelled", code="query_failed"
+    )
 
 
 def _db_error_message(exc: DBAPIError) -> str:
-    # Only the database's first line: never the SQL text or parameters.
-    message = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", "")) else ""
-    if "statement timeout" in message or "interrupted" in message:
-        return f"The query took longer than {STATEMENT_TIMEOUT_MS // 1000} s and was cancelled"
+    message = _first_line(exc)
     if "permission denied" in message:
         return "The query reads something other than `facts`"
     return f"The query failed: {message[:300]}" if message else "The query failed"

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.core.db import bind_org, bind_user
 from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.core.security import TokenClaims, create_access_token, hash_password, verify_password
 from app.models import Membership, Organization, Role, User
@@ -48,6 +49,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
         raise NotFound("Not found")
     org = _org_by_slug(session, org_slug)
     user = get_or_create_user(session, email)
+    bind_user(session, user.id)  # row-level security: the user's own memberships, in every org
     if org is None:
         org = Organization(slug=org_slug, name=org_slug.replace("-", " ").title())
         session.add(org)
@@ -58,6 +60,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
             # Another request created the same org just now: fall through to the membership check.
             org = _org_by_slug(session, org_slug)
         else:
+            bind_org(session, org.id)  # the new org's first tenant row
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
             return create_access_token(user.id, org.id)
@@ -72,6 +75,7 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     user = get_user_by_email(session, email)
     if user is None or not verify_password(password, user.hashed_password):
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")
+    bind_user(session, user.id)  # row-level security: the user's own memberships, in every org
     stmt = (
         select(Membership.organization_id)
         .join(Organization, Organization.id == Membership.organization_id)

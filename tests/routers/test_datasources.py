@@ -100,7 +100,7 @@ def test_sql_source_ingests_into_indicators(client, org_a, request, kind):
 def test_password_is_encrypted_at_rest_and_never_returned(client, org_a, org_b, customer_pg):
     create_table(customer_pg, vendas_rows(10))
     source = make_source(client, org_a, customer_pg.url)
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         stored = s.scalars(select(DataSource).where(DataSource.id == source["id"])).one()
         assert PG_PASSWORD not in json.dumps(stored.config_json)
         assert PG_PASSWORD not in stored.secret_encrypted and decrypt_secret(stored.secret_encrypted) == PG_PASSWORD

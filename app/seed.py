@@ -95,12 +95,12 @@ def seed_demo() -> dict:
             org = Organization(slug=DEMO_SLUG, name="Demo")
             session.add(org)
             session.flush()
+        bind_org(session, org.id)
         user = auth_service.get_or_create_user(session, DEMO_OWNER)
         if auth_service.membership_of(session, user.id, org.id) is None:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
         tenant = Tenant(org_id=org.id, user_id=user.id, role=Role.OWNER)
-        bind_org(session, org.id)
         report, _ = upload_service.ingest_upload(
             session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE, name="Vendas (demo)"
         )

@@ -251,6 +251,7 @@ def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[
     """The literal SQL of each indicator for one org's year, plus what every indicator request runs around it."""
     from sqlalchemy.orm import Session
 
+    from app.core.db import bind_org
     from app.core.security import TokenClaims
     from app.models import Role
     from app.services import auth as auth_service
@@ -262,6 +263,7 @@ def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[
     rng, filters = make_range(*YEAR), Filters()
     out: dict[str, list] = {}
     with Session(engine) as session:
+        bind_org(session, org_id)  # as a request does (row-level security)
         tenant = Tenant(org_id, None, Role.OWNER)
         for key in INDICATORS:
             with recorder.capture() as stmts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,25 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 def is_postgres() -> bool:
     return get_engine().dialect.name == "postgresql"
+
+
+@contextmanager
+def all_orgs_session():
+    """A session that sees and writes every org's rows: how a test inspects the database (on Postgres, row-level
+    security would otherwise show a session with no org bound nothing)."""
+    from app.core.db import get_sessionmaker
+    from app.services.tenancy import across_orgs
+
+    session = get_sessionmaker()()
+    try:
+        with across_orgs(session):  # the commit (and the audit rows it writes) happens inside the exception
+            yield session
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.core.db import session_scope
+from app.core.db import bind_org, session_scope
 from app.core.security import create_access_token
 from app.models import Membership, Organization, Role, User
 
@@ -27,6 +27,7 @@ def make_org(slug: str) -> Org:
         org = Organization(slug=slug, name=slug.title())
         session.add(org)
         session.flush()
+        bind_org(session, org.id)  # memberships are tenant rows (row-level security on Postgres)
         users = {}
         for role in Role:
             user = User(email=f"{role.value.lower()}@{slug}.example.com")

@@ -112,7 +112,7 @@ def upload(client, headers, content: bytes, kind="csv", filename=None, **form):
 
 
 def curated_totals(org_id: int, source_id: int | None = None) -> tuple[Decimal, int]:
-    with session_scope() as s:
+    with session_scope(org_id) as s:
         stmt = select(func.coalesce(func.sum(Fact.value), 0), func.count()).where(Fact.organization_id == org_id)
         if source_id is not None:
             stmt = stmt.where(Fact.data_source_id == source_id)
@@ -121,7 +121,7 @@ def curated_totals(org_id: int, source_id: int | None = None) -> tuple[Decimal, 
 
 
 def stored_counts(org_id: int) -> dict[str, int]:
-    with session_scope() as s:
+    with session_scope(org_id) as s:
         return {
             m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.organization_id == org_id))
             for m in (DataSource, IngestionBatch, StagingRow, RejectedRow, Fact)

@@ -9,17 +9,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from app.core.db import get_engine, session_scope
+from app.core.db import get_engine
 from app.models import Dashboard, DataSource, Fact, IngestionBatch, Membership, Organization, User
 from tests import live_server
-from tests.conftest import is_postgres
+from tests.conftest import all_orgs_session, is_postgres
 
 CSV = "Data;Valor;UF\r\n05/01/2025;1.234,56;SP\r\n06/01/2025;10,00;RJ\r\n07/02/2025;-4,50;MG\r\n".encode("cp1252")
 CSV_TOTAL = 1234.56 + 10.00 - 4.50
 
 
 def count(model, *where) -> int:
-    with session_scope() as session:
+    with all_orgs_session() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
@@ -48,7 +48,7 @@ def test_a_write_is_visible_on_another_process_as_soon_as_it_is_answered(two_pro
         assert created.status_code == 201, created.text
         read = reader.get(f"/dashboards/{created.json()['id']}", headers=owner)
         assert read.status_code == 200 and read.json()["name"] == f"Painel {i}", read.text
-    with session_scope() as session:
+    with all_orgs_session() as session:
         total = session.scalar(select(func.sum(Fact.value)).where(Fact.organization_id == org_a.id))
     assert float(total) == pytest.approx(CSV_TOTAL * 10)
 
@@ -124,7 +124,7 @@ def test_parallel_first_uploads_of_a_file_make_one_source(one_process, org_a):
     assert len({r.json()["data_source_id"] for r in answers}) == 1
     assert len({r.json()["batch_id"] for r in answers}) == 1
     assert count(DataSource) == 1 and count(IngestionBatch) == 1
-    with session_scope() as session:
+    with all_orgs_session() as session:
         assert session.scalar(select(func.count()).select_from(Fact)) == 3
         assert float(session.scalar(select(func.sum(Fact.value)))) == pytest.approx(CSV_TOTAL)
 

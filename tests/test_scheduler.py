@@ -15,13 +15,14 @@ from app.core.db import session_scope
 from app.cron.scheduler import tick
 from app.models import DataSource, Fact, JobRun, RunStatus
 from app.models.base import utcnow
+from app.services.tenancy import across_orgs
 from tests.conftest import is_postgres
 from tests.routers.test_datasources import create_table, make_source, monthly, valor_mes, vendas_rows
 from tests.scheduler_worker import tick_at
 
 
 def runs_of(source_id: int) -> list[JobRun]:
-    with session_scope() as s:
+    with session_scope() as s, across_orgs(s):
         return list(s.scalars(select(JobRun).where(JobRun.data_source_id == source_id).order_by(JobRun.id)))
 
 
@@ -37,7 +38,7 @@ def test_recurring_source_runs_on_tick_once_per_interval(client, org_a, customer
     assert valor_mes(client, org_a) == monthly(rows)
     assert tick() == {"due": 0, "ran": 0, "reaped": 0}
     # Once its interval has passed it is due again.
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         s.execute(update(JobRun).values(started_at=utcnow() - timedelta(minutes=31)))
     assert tick()["ran"] == 1 and len(runs_of(source["id"])) == 2
     api = client.get("/jobs/runs", headers=org_a.headers("Viewer"), params={"data_source_id": source["id"]}).json()
@@ -66,14 +67,14 @@ def test_failed_runs_retry_with_backoff_up_to_the_limit(client, org_a, monkeypat
     assert [(r.attempt, r.status.value) for r in runs_of(dead["id"])] == [(1, "failed"), (2, "failed"), (3, "failed")]
     monkeypatch.setattr(settings, "JOB_RETRY_BASE_SECONDS", 3600)
     # With a long backoff the retry waits.
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         s.execute(update(JobRun).where(JobRun.attempt == 3).values(attempt=1))
     assert tick()["due"] == 0
 
 
 def test_abandoned_running_runs_are_reaped(client, org_a):
     source = make_source(client, org_a, "postgresql+psycopg2://u:p@127.0.0.1:1/x")
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         s.add(
             JobRun(
                 organization_id=org_a.id,
@@ -114,7 +115,7 @@ def test_file_sources_are_skipped_not_failed(client, org_a):
     created = client.post("/datasources", headers=org_a.headers("Admin"), json={"name": "up", "type": "csv_upload"})
     manual = client.post(f"/datasources/{created.json()['id']}/run", headers=org_a.headers("Editor")).json()
     assert manual["status"] == "skipped" and manual["trigger"] == "manual"
-    with session_scope() as s:  # a file source left recurring by an older version: skipped by the scheduler too
+    with session_scope(org_a.id) as s:  # a file source left recurring by an older version: skipped by the scheduler too
         s.execute(update(DataSource).values(is_recurring=True))
         s.execute(update(JobRun).values(started_at=utcnow() - timedelta(days=1)))
     tick()
@@ -130,7 +131,7 @@ def test_scheduler_in_lifespan_runs_without_any_request(org_a, customer_pg, monk
 
     rows = vendas_rows(30)
     create_table(customer_pg, rows)
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         source = datasource_service.create(
             s,
             Tenant(org_a.id, org_a.users["Owner"], "Owner"),
@@ -168,6 +169,6 @@ def test_several_schedulers_run_each_due_source_exactly_once(client, org_a, cust
         assert p.exitcode == 0
     for source_id in sources:
         assert [(r.status.value, r.rows_loaded) for r in runs_of(source_id)] == [("success", 2000)]
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         assert s.scalar(select(func.count()).select_from(Fact).where(Fact.organization_id == org_a.id)) == 4 * 2000
     assert os.environ["DATABASE_URL"].startswith("postgresql")

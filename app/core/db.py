@@ -6,14 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
 
-# Session.info key holding the organization the session works for.
-ORG_INFO_KEY = "org_id"
+# Session.info keys: what every transaction of the session re-applies on Postgres (the source of truth).
+ORG_INFO_KEY = "org_id"  # -> app.current_org: the org whose rows row-level security lets through
+USER_INFO_KEY = "user_id"  # -> app.current_user: lets a user read their own memberships in other orgs
+ALL_ORGS_INFO_KEY = "all_orgs"  # -> app.all_orgs: the scheduler's named exception (tenancy.across_orgs only)
+_SETTINGS = {ORG_INFO_KEY: "app.current_org", USER_INFO_KEY: "app.current_user", ALL_ORGS_INFO_KEY: "app.all_orgs"}
+
+# The role sessions run as on Postgres: it owns no table, so row-level security always applies to it.
+APP_ROLE = "painel_app"
+_app_role_by_engine: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
 
 
 def _make_engine(url: str) -> Engine:
@@ -43,12 +51,59 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
+def _app_role_available(connection: Connection) -> bool:
+    """Whether sessions can run as painel_app here (checked once per engine): the role exists, the connecting user
+    may switch to it, and it was granted this database's tables (roles are cluster-wide; the grants are not)."""
+    engine = connection.engine
+    available = _app_role_by_engine.get(engine)
+    if available is None:
+        available = bool(
+            connection.execute(
+                text(
+                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :role) "
+                    "THEN pg_has_role(session_user, :role, 'MEMBER') AND EXISTS (SELECT 1 FROM pg_class "
+                    "WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') "
+                    "AND has_table_privilege(:role, oid, 'SELECT')) ELSE false END"
+                ),
+                {"role": APP_ROLE},
+            ).scalar()
+        )
+        _app_role_by_engine[engine] = available
+    return available
+
+
+def _setting_value(value: Any) -> str:
+    return "" if value is None else "on" if value is True else str(value)
+
+
+def _apply(connection: Connection, values: dict[str, Any], *, switch_role: bool) -> None:
+    """One statement: the role switch and the tenant settings (GUC name -> value), all local to the transaction."""
+    calls = [f"set_config('{name}', :v{i}, true)" for i, name in enumerate(values)]
+    params = {f"v{i}": _setting_value(value) for i, value in enumerate(values.values())}
+    if switch_role:
+        calls.insert(0, "set_config('role', :role, true)")
+        params["role"] = APP_ROLE
+    if calls:
+        connection.execute(text("SELECT " + ", ".join(calls)), params)
+
+
 @event.listens_for(Session, "after_begin")
-def _set_current_org(session: Session, _transaction, connection) -> None:
-    """On Postgres, every transaction of a tenant session carries app.current_org (for RLS)."""
-    org_id = session.info.get(ORG_INFO_KEY)
-    if org_id is not None and connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
+def _begin_tenant_transaction(session: Session, _transaction, connection: Connection) -> None:
+    """On Postgres every transaction switches to painel_app and re-applies what session.info binds (org, user, the
+    all-orgs exception), so row-level security sees them; a commit mid-request or mid-job keeps them."""
+    if connection.dialect.name == "postgresql":
+        bound = {name: session.info[key] for key, name in _SETTINGS.items() if key in session.info}
+        _apply(connection, bound, switch_role=_app_role_available(connection))
+
+
+def _bind(session: Session, key: str, value: Any) -> None:
+    """Record a tenant setting in session.info (None removes it) and apply it to the open transaction, if any."""
+    if value is None:
+        session.info.pop(key, None)
+    else:
+        session.info[key] = value
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        _apply(session.connection(), {_SETTINGS[key]: value}, switch_role=False)
 
 
 def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conflict_columns: list[str]) -> bool:
@@ -67,15 +122,27 @@ def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conf
 
 def bind_org(session: Session, org_id: int) -> None:
     """Mark the session as working for one organization, including the open transaction."""
-    session.info[ORG_INFO_KEY] = org_id
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)})
+    _bind(session, ORG_INFO_KEY, org_id)
+
+
+def bind_user(session: Session, user_id: int) -> None:
+    """Mark the session as acting for one user (who may read their own memberships in every org)."""
+    _bind(session, USER_INFO_KEY, user_id)
+
+
+def set_all_orgs(session: Session, enabled: bool) -> None:
+    """Turn the all-orgs exception of row-level security on or off for the session. Only the named helper
+    app.services.tenancy.across_orgs() calls this."""
+    _bind(session, ALL_ORGS_INFO_KEY, True if enabled else None)
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error (jobs, seeding, scripts, requests)."""
+def session_scope(org_id: int | None = None) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error (jobs, seeding, scripts, requests).
+    org_id binds the session to that organization from its first transaction."""
     session = get_sessionmaker()()
+    if org_id is not None:
+        bind_org(session, org_id)
     try:
         yield session
         session.commit()

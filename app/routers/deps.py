@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core import context as request_context
-from app.core.db import bind_org, get_session
+from app.core.db import bind_org, bind_user, get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
 from app.models import Role
@@ -37,8 +37,10 @@ def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_
         claims = decode_access_token(token)
     except TokenError as exc:
         raise Unauthorized(str(exc), code="invalid_token") from exc
+    # Bound before the membership lookup: row-level security shows only the token's org (and the user's own rows).
+    bind_org(session, claims.org_id)
+    bind_user(session, claims.user_id)
     tenant = auth_service.resolve_tenant(session, claims)
-    bind_org(session, tenant.org_id)
     audit_service.set_actor(session, audit_service.ActorType.USER, tenant.user_id)
     request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.core.db import insert_or_ignore
+from app.core.db import bind_org, bind_user, insert_or_ignore
 from app.core.errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.core.security import (
     TokenClaims,
@@ -53,6 +53,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
         raise NotFound("Not found")
     user = get_or_create_user(session, email)
     audit.set_actor(session, audit.ActorType.USER, user.id)  # creating an org is recorded as the user's
+    bind_user(session, user.id)  # row-level security: the user's own memberships, in every org
     org = _org_by_slug(session, org_slug)
     if org is None:
         # Whoever inserts the org first becomes its Owner; a concurrent sign-in waits and then finds it.
@@ -61,6 +62,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
         )
         org = _org_by_slug(session, org_slug)
         if created:
+            bind_org(session, org.id)  # row-level security: the new org's first tenant row
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
             return create_access_token(user.id, org.id)
@@ -76,6 +78,7 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     # Verified even for an unknown email (against a decoy), so the answer time reveals nothing.
     if not verify_password(password, user.hashed_password if user else None) or user is None:
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")
+    bind_user(session, user.id)  # row-level security: the user's own memberships, in every org
     if needs_rehash(user.hashed_password):
         user.hashed_password = hash_password(password)
         session.flush()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.core.db import bind_org, get_engine, session_scope
+from app.core.db import get_engine, session_scope
 from app.core.errors import AppError, Conflict, Unprocessable
 from app.models import DataSource, JobRun, Role, RunStatus, RunTrigger, SourceType
 from app.models.base import utcnow
@@ -199,7 +199,8 @@ def run_source(
     with source_lock(source_id) as taken:
         if not taken:
             return None
-        with session_scope() as session:
+        # Every session works for the source's org: row-level security shows no other org's source.
+        with session_scope(org_id) as session:
             source = session.get(DataSource, source_id)
             if source is None or source.organization_id != org_id:
                 return None
@@ -228,10 +229,9 @@ def run_source(
             return run_id
         outcome: dict[str, Any] = {}
         try:
-            with session_scope() as session:
+            with session_scope(org_id) as session:
                 source = session.get(DataSource, source_id)
                 tenant = _system_tenant(source, user_id)
-                bind_org(session, org_id)
                 actor = audit.ActorType.SCHEDULER if trigger is RunTrigger.SCHEDULE else audit.ActorType.USER
                 audit.set_actor(session, actor, user_id)
                 report = ingest_source(session, tenant, source)
@@ -250,7 +250,7 @@ def run_source(
         except Exception as exc:  # a failing source must never stop the others
             logger.exception("source %s failed", source_id)
             outcome = {"status": RunStatus.FAILED, "error": f"unexpected error: {type(exc).__name__}"}
-        with session_scope() as session:
+        with session_scope(org_id) as session:
             run = session.get(JobRun, run_id)
             run.status, run.finished_at = outcome["status"], utcnow()
             run.rows_loaded, run.batch_id = outcome.get("rows_loaded"), outcome.get("batch_id")
@@ -264,7 +264,7 @@ def run_now(session: Session, tenant: Tenant, source_id: int) -> JobRun:
     run_id = run_source(source.id, tenant.org_id, RunTrigger.MANUAL, user_id=tenant.user_id)
     if run_id is None:
         raise Conflict(f"Data source {source_id} is running already", code="already_running")
-    with session_scope() as own:
+    with session_scope(tenant.org_id) as own:
         return own.get(JobRun, run_id)
 
 

@@ -13,7 +13,7 @@ from app.core.db import get_engine
 from app.models import DataSource, JobRun, RunStatus, RunTrigger
 from app.models.base import utcnow
 from app.services import runs as run_service
-from app.services.tenancy import unscoped_select_across_orgs, unscoped_update_across_orgs
+from app.services.tenancy import across_orgs, unscoped_select_across_orgs, unscoped_update_across_orgs
 
 logger = logging.getLogger("painel.schedule")
 
@@ -57,15 +57,16 @@ def due_attempt(session: Session, source: DataSource, now: datetime | None = Non
 
 def due_sources(session: Session) -> list[Due]:
     """Every recurring source that is due now, across organizations (the scheduler's job)."""
-    sources = session.scalars(
-        unscoped_select_across_orgs(DataSource).where(DataSource.is_recurring.is_(True)).order_by(DataSource.id)
-    ).all()
-    out = []
-    for source in sources:
-        attempt = due_attempt(session, source)
-        if attempt is not None:
-            out.append(Due(source.id, source.organization_id, attempt))
-    return out
+    with across_orgs(session):
+        sources = session.scalars(
+            unscoped_select_across_orgs(DataSource).where(DataSource.is_recurring.is_(True)).order_by(DataSource.id)
+        ).all()
+        out = []
+        for source in sources:
+            attempt = due_attempt(session, source)
+            if attempt is not None:
+                out.append(Due(source.id, source.organization_id, attempt))
+        return out
 
 
 def still_due(session: Session, source: DataSource) -> bool:
@@ -76,24 +77,25 @@ def still_due(session: Session, source: DataSource) -> bool:
 def reap_stale_runs(session: Session) -> int:
     """Mark failed the runs left 'running' by a process that died; returns how many."""
     cutoff = utcnow() - timedelta(seconds=get_settings().JOB_STALE_AFTER_SECONDS)
-    candidates = session.scalars(
-        unscoped_select_across_orgs(JobRun).where(JobRun.status == RunStatus.RUNNING, JobRun.started_at < cutoff)
-    ).all()
     reaped = 0
-    for run in candidates:
-        # On Postgres a live run holds its source's advisory lock; a free lock means its worker is gone.
-        if get_engine().dialect.name == "postgresql" and not run_service.lock_is_free(run.data_source_id):
-            continue
-        session.execute(
-            unscoped_update_across_orgs(JobRun)
-            .where(JobRun.id == run.id, JobRun.status == RunStatus.RUNNING)
-            .values(
-                status=RunStatus.FAILED,
-                finished_at=utcnow(),
-                error=f"abandoned: the worker ({run.worker}) stopped before finishing",
+    with across_orgs(session):
+        candidates = session.scalars(
+            unscoped_select_across_orgs(JobRun).where(JobRun.status == RunStatus.RUNNING, JobRun.started_at < cutoff)
+        ).all()
+        for run in candidates:
+            # On Postgres a live run holds its source's advisory lock; a free lock means its worker is gone.
+            if get_engine().dialect.name == "postgresql" and not run_service.lock_is_free(run.data_source_id):
+                continue
+            session.execute(
+                unscoped_update_across_orgs(JobRun)
+                .where(JobRun.id == run.id, JobRun.status == RunStatus.RUNNING)
+                .values(
+                    status=RunStatus.FAILED,
+                    finished_at=utcnow(),
+                    error=f"abandoned: the worker ({run.worker}) stopped before finishing",
+                )
             )
-        )
-        reaped += 1
+            reaped += 1
     return reaped
 
 

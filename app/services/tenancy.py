@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Delete, Select, Update, delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.core.db import set_all_orgs
 from app.core.errors import NotFound
 from app.models import Role
 
@@ -56,13 +60,29 @@ def get_scoped_or_404(
     return obj
 
 
+@contextmanager
+def across_orgs(session: Session) -> Iterator[Session]:
+    """The one exception to tenant isolation, for jobs that must read or maintain every org's rows (the
+    scheduler): inside the block, row-level security lets this session's transactions reach every org (on
+    Postgres, app.all_orgs = 'on'). Never used on a request's session; not re-entrant."""
+    set_all_orgs(session, True)
+    try:
+        yield session
+    except BaseException:
+        with suppress(SQLAlchemyError):  # an aborted transaction is about to be rolled back anyway
+            set_all_orgs(session, False)
+        raise
+    set_all_orgs(session, False)
+
+
 def unscoped_select_across_orgs(model: type[M]) -> Select:
-    """Explicitly unscoped SELECT, for jobs that must read across organizations."""
+    """Explicitly unscoped SELECT (no org filter), for jobs; on Postgres it reaches other orgs only inside
+    across_orgs(), and only the bound org's rows elsewhere."""
     return select(model)
 
 
 def unscoped_update_across_orgs(model: type[M]) -> Update:
-    """Explicitly unscoped UPDATE, for jobs that maintain rows of every organization."""
+    """Explicitly unscoped UPDATE, for jobs that maintain rows of every organization (inside across_orgs())."""
     return update(model)
 
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.core.db import session_scope
 from app.models import AuditEvent, DataSource, GoogleCredential, IngestionBatch, User
 from app.models.jobs import RunTrigger
 from app.services import runs as run_service
+from tests.conftest import all_orgs_session
 from tests.ingest_helpers import Row, make_csv, upload
 from tests.routers.test_sheets import SHEET_ID, put_creds, service_account, sheets  # noqa: F401 fixture
 
@@ -23,7 +23,7 @@ EVENT_KEYS = ("organization_id", "actor_type", "actor_user_id", "action", "entit
 
 def audit_rows(**where) -> list[dict]:
     """Every audit row (optionally filtered by column values), oldest first, as plain dicts."""
-    with session_scope() as s:
+    with all_orgs_session() as s:
         stmt = select(AuditEvent).order_by(AuditEvent.id)
         for column, value in where.items():
             stmt = stmt.where(getattr(AuditEvent, column) == value)
@@ -95,7 +95,7 @@ def test_password_set_then_changed_without_any_secret(client, org_a):
     )
     assert r.status_code == 204
     assert events_of(r) == [{**event, "changes": {"password": "changed"}}]
-    with session_scope() as s:
+    with all_orgs_session() as s:
         stored_hash = s.get(User, user).hashed_password
     text = whole_table_text()
     assert first not in text and second not in text and stored_hash not in text and "argon2" not in text
@@ -128,7 +128,7 @@ def test_dev_login_creating_an_org_is_recorded_but_signing_in_is_not(client):
 
 
 def _source_row(source_id: int) -> DataSource:
-    with session_scope() as s:
+    with all_orgs_session() as s:
         return s.get(DataSource, source_id)
 
 
@@ -187,7 +187,7 @@ def test_data_source_and_credentials_events_never_hold_secrets(client, org_a):
     creds = service_account()
     r = put_creds(client, org_a, creds)
     assert r.status_code == 200, r.text
-    with session_scope() as s:
+    with all_orgs_session() as s:
         credential = s.scalars(select(GoogleCredential).where(GoogleCredential.organization_id == org_a.id)).one()
         credential_id, ciphertexts = credential.id, [*ciphertexts, credential.secret_encrypted]
     created = {"kind": {"after": "service_account"}, "client_email": {"after": creds["client_email"]}}
@@ -273,7 +273,7 @@ def test_uploads_record_the_source_and_the_batch_not_the_rows(client, org_a):
         "rows_loaded": {"after": 6},
     }
     assert events_of(r) == [expected(org_a, "Editor", "batch.created", "batch", r.json()["batch_id"], batch2)]
-    with session_scope() as s:
+    with all_orgs_session() as s:
         assert s.get(IngestionBatch, batch_id).status.value == "superseded"
 
     same = upload(client, org_a.headers("Editor"), content2)  # identical file: nothing changes
@@ -357,7 +357,7 @@ def test_scheduled_and_manual_runs(client, org_a, sheets):  # noqa: F811 fixture
 
     run_id = run_service.run_source(source_id, org_a.id, RunTrigger.SCHEDULE)
     assert run_id is not None
-    with session_scope() as s:
+    with all_orgs_session() as s:
         batch_id = s.scalars(select(IngestionBatch.id).where(IngestionBatch.data_source_id == source_id)).one()
     (event,) = audit_rows(action="batch.created")
     assert {k: event[k] for k in (*EVENT_KEYS, "request_id")} == {

@@ -15,6 +15,7 @@ from app.core.db import session_scope
 from app.core.security import decrypt_secret
 from app.models import DataSource
 from app.services import rate_limits
+from tests.conftest import all_orgs_session
 
 PG_PASSWORD, MY_PASSWORD = "S3cr3t-Pg!pass", "My-S3cret!pw"
 
@@ -100,7 +101,7 @@ def test_sql_source_ingests_into_indicators(client, org_a, request, kind):
 def test_password_is_encrypted_at_rest_and_never_returned(client, org_a, org_b, customer_pg):
     create_table(customer_pg, vendas_rows(10))
     source = make_source(client, org_a, customer_pg.url)
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         stored = s.scalars(select(DataSource).where(DataSource.id == source["id"])).one()
         assert PG_PASSWORD not in json.dumps(stored.config_json)
         assert PG_PASSWORD not in stored.secret_encrypted and decrypt_secret(stored.secret_encrypted) == PG_PASSWORD
@@ -315,7 +316,7 @@ def test_stored_password_only_goes_where_it_was_given(client, org_a, customer_pg
     elsewhere = masked.set(**change).render_as_string(hide_password=False).replace("%2A%2A%2A", "***")
     r = client.patch(f"/datasources/{source['id']}", headers=h, json={"config": {"sqlalchemy_url": elsewhere}})
     assert r.status_code == 422 and r.json()["code"] == "password_required", r.text
-    with session_scope() as s:
+    with all_orgs_session() as s:
         stored = s.scalars(select(DataSource).where(DataSource.id == source["id"])).one()
         assert make_url(stored.config_json["sqlalchemy_url"]) == make_url(customer_pg.url)._replace(password=None)
         assert decrypt_secret(stored.secret_encrypted) == PG_PASSWORD

@@ -47,7 +47,7 @@ def test_csv_variants_load_exact_sums(client, org_a, delimiter, decimal, dates, 
     assert body["detected"]["decimal_style"] == decimal
     assert body["mapping"] == {"date": "Data", "value": "Valor", "uf": "UF", "category": "Categoria"}
     assert curated_totals(org_a.id, body["data_source_id"]) == expected(rows)
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         facts = s.execute(
             select(Fact.date, Fact.uf, Fact.category, Fact.attributes)
             .where(Fact.organization_id == org_a.id)
@@ -63,7 +63,7 @@ def test_per_uf_and_month_sums_match(client, org_a):
     by_uf = defaultdict(Decimal)
     for r in rows:
         by_uf[r.uf] += r.value
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         from sqlalchemy import func
 
         got = dict(
@@ -129,7 +129,7 @@ def test_rejected_rows_are_accounted_for(client, org_a):
     assert curated_totals(org_a.id) == (Decimal("1234.56") + Decimal("7.50") + Decimal("2.50") + Decimal("1.00"), 4)
     errors = client.get(f"/ingest/batches/{body['batch_id']}/errors?limit=2", headers=org_a.headers("Viewer")).json()
     assert errors["total"] == 3 and [e["line"] for e in errors["items"]] == [3, 4]
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         ufs = s.scalars(select(Fact.uf).where(Fact.organization_id == org_a.id).order_by(Fact.date)).all()
     assert ufs == ["SP", "SP", "SP", None]
 
@@ -289,7 +289,7 @@ def test_real_world_oddities(client, org_a):
     assert (body["rows_received"], body["rows_loaded"]) == (3, 3)
     assert body["mapping"] == {"date": "Data", "value": "Valor (R$)", "uf": "Estado", "category": "Produto"}
     assert curated_totals(org_a.id) == (Decimal("1234.56") - Decimal("10.00") - Decimal("0.44"), 3)
-    with session_scope() as s:
+    with session_scope(org_a.id) as s:
         facts = s.execute(
             select(Fact.uf, Fact.category, Fact.attributes).where(Fact.organization_id == org_a.id).order_by(Fact.date)
         ).all()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from app.core.db import bind_org, insert_or_ignore, session_scope
+from app.core.db import bind_org, insert_or_ignore
 from app.models import AuditEvent, DataSource, Membership, Organization, Role, SourceType
 from app.services import audit, freshness
 from app.services import datasources as datasource_service
 from app.services.tenancy import Tenant
+from tests.conftest import all_orgs_session
 
 
 def events(**where) -> list[tuple]:
-    with session_scope() as s:
+    with all_orgs_session() as s:
         stmt = select(
             AuditEvent.organization_id,
             AuditEvent.actor_type,
@@ -29,14 +30,14 @@ def events(**where) -> list[tuple]:
 
 
 def make_source(org_id: int, name: str) -> int:
-    with session_scope() as s:
+    with all_orgs_session() as s:
         tenant = Tenant(org_id=org_id, user_id=None, role=Role.OWNER)
         return datasource_service.create_source(s, tenant, SourceType.CSV_UPLOAD, name).id
 
 
 def test_bulk_update_is_recorded_per_row_in_each_rows_org(org_a, org_b):
     a, b = make_source(org_a.id, "a.csv"), make_source(org_b.id, "b.csv")
-    with session_scope() as s:
+    with all_orgs_session() as s:
         s.execute(update(DataSource).values(is_recurring=True, interval_minutes=15))
     change = {"is_recurring": {"before": False, "after": True}, "interval_minutes": {"before": None, "after": 15}}
     assert events(action="datasource.updated") == [
@@ -47,7 +48,7 @@ def test_bulk_update_is_recorded_per_row_in_each_rows_org(org_a, org_b):
 
 def test_a_statement_on_the_table_itself_is_seen_too(org_a):
     source = make_source(org_a.id, "a.csv")
-    with session_scope() as s:
+    with all_orgs_session() as s:
         table = DataSource.__table__
         s.execute(update(table).where(table.c.id == source).values(name="renamed.csv"))
     assert events(action="datasource.updated") == [
@@ -65,7 +66,7 @@ def test_a_statement_on_the_table_itself_is_seen_too(org_a):
 
 def test_bulk_delete_is_recorded_with_what_was_deleted(org_a):
     editor = org_a.users["Editor"]
-    with session_scope() as s:
+    with all_orgs_session() as s:
         audit.set_actor(s, audit.ActorType.USER, org_a.users["Owner"])
         s.execute(delete(Membership).where(Membership.user_id == editor))
     assert events(action="member.deleted") == [
@@ -84,7 +85,7 @@ def test_bulk_delete_is_recorded_with_what_was_deleted(org_a):
 def test_side_effects_and_unaudited_columns_make_no_event(org_a):
     tenant = Tenant(org_id=org_a.id, user_id=None, role=Role.OWNER)
     before = events()
-    with session_scope() as s:
+    with all_orgs_session() as s:
         freshness.bump(s, tenant)  # data_version is not an audited field
         s.execute(update(Organization).where(Organization.id == org_a.id).values(data_updated_at=None))
     assert events() == before
@@ -92,7 +93,7 @@ def test_side_effects_and_unaudited_columns_make_no_event(org_a):
 
 def test_core_insert_is_recorded_once_and_never_for_an_existing_row(org_a):
     values = {"organization_id": org_a.id, "name": "x.csv", "type": SourceType.CSV_UPLOAD, "config_json": {}}
-    with session_scope() as s:
+    with all_orgs_session() as s:
         assert insert_or_ignore(s, DataSource, values, ["organization_id", "type", "name"])
         assert not insert_or_ignore(s, DataSource, values, ["organization_id", "type", "name"])
     assert [e[3] for e in events(action="datasource.created")] == ["datasource.created"]
@@ -103,20 +104,20 @@ def test_a_multi_row_statement_on_an_audited_model_is_refused(org_a):
         {"organization_id": org_a.id, "name": f"{i}.csv", "type": SourceType.CSV_UPLOAD, "config_json": {}}
         for i in range(2)
     ]
-    with pytest.raises(audit.AuditBypassError), session_scope() as s:
+    with pytest.raises(audit.AuditBypassError), all_orgs_session() as s:
         s.execute(insert(DataSource), rows)
-    with session_scope() as s:
+    with all_orgs_session() as s:
         assert s.scalars(select(DataSource)).all() == []
 
 
 def test_changes_to_one_entity_in_one_transaction_make_one_event(org_a):
-    with session_scope() as s:
+    with all_orgs_session() as s:
         org = s.get(Organization, org_a.id)
         org.name = "Um"
         s.flush()
         org.name = "Dois"
         s.flush()
-    with session_scope() as s:
+    with all_orgs_session() as s:
         org = s.get(Organization, org_a.id)
         org.name = "Tres"
         s.flush()
@@ -125,7 +126,7 @@ def test_changes_to_one_entity_in_one_transaction_make_one_event(org_a):
 
 
 def test_a_rolled_back_savepoint_takes_its_events_back(org_a):
-    with session_scope() as s:
+    with all_orgs_session() as s:
         bind_org(s, org_a.id)
         org = s.get(Organization, org_a.id)
         org.name = "Fora"
@@ -142,7 +143,7 @@ def test_a_rolled_back_transaction_records_nothing(org_a):
     before = events()
 
     def write_then_fail():
-        with session_scope() as s:
+        with all_orgs_session() as s:
             s.get(Organization, org_a.id).name = "Nunca"
             s.flush()
             raise RuntimeError("the write fails after its flush")

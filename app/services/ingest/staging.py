@@ -1,6 +1,7 @@
 """Writing parsed chunks into staging and rejected rows, and promoting a batch into the curated facts.
 
-Postgres gets COPY (psycopg2 copy_expert) and INSERT ... SELECT; SQLite gets chunked executemany.
+Postgres gets COPY (psycopg2 copy_expert, through a temporary table: row-level security refuses COPY FROM) and
+INSERT ... SELECT; SQLite gets chunked executemany.
 """
 
 from __future__ import annotations
@@ -58,9 +59,17 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows) -> None:
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     buffer.seek(0)
     cols = ", ".join(f'"{c}"' for c in columns)
-    dbapi = session.connection().connection.driver_connection
-    with dbapi.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
+    # COPY FROM refuses tables under row-level security: the chunk goes into a temporary table of this
+    # transaction, then one INSERT ... SELECT (checked by the policy) moves it.
+    load = f"painel_load_{table}"
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {load} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+    )
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {load} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
+    connection.exec_driver_sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {load}")
+    connection.exec_driver_sql(f"TRUNCATE {load}")
 
 
 def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingChunk) -> None:

@@ -19,7 +19,7 @@ from app.models import Membership, Organization, Role
 from app.services import auth as auth_service
 from app.services.ingest import uploads as upload_service
 from app.services.ingest.values import UF_CODES
-from app.services.tenancy import Tenant
+from app.services.tenancy import Tenant, membership_in_org
 
 logger = logging.getLogger("painel.seed")
 
@@ -97,7 +97,7 @@ def seed_demo() -> dict:
             session.flush()
         bind_org(session, org.id)
         user = auth_service.get_or_create_user(session, DEMO_OWNER)
-        if auth_service.membership_of(session, user.id, org.id) is None:
+        if membership_in_org(session, user.id, org.id) is None:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
         tenant = Tenant(org_id=org.id, user_id=user.id, role=Role.OWNER)
@@ -116,8 +116,8 @@ def main() -> None:
         "demo org ready (dev-login %s / %s): %s rows loaded%s",
         DEMO_OWNER,
         DEMO_SLUG,
-        report["rows_loaded"],
-        " (already loaded)" if report["duplicate"] else "",
+        report.rows_loaded,
+        " (already loaded)" if report.duplicate else "",
     )
 
 

@@ -127,20 +127,22 @@ def test_scheduler_in_lifespan_runs_without_any_request(org_a, customer_pg, monk
 
     from app.main import create_app
     from app.services import datasources as datasource_service
+    from app.models import Role
+    from app.schemas.datasources import DataSourceCreate
     from app.services.tenancy import Tenant
 
     rows = vendas_rows(30)
     create_table(customer_pg, rows)
     with session_scope(org_a.id) as s:
-        source = datasource_service.create(
+        source = datasource_service.create_source(
             s,
-            Tenant(org_a.id, org_a.users["Owner"], "Owner"),
-            {
-                "name": "erp",
-                "type": "sql",
-                "is_recurring": True,
-                "config": {"sqlalchemy_url": customer_pg.url, "query": "SELECT data, valor FROM vendas"},
-            },
+            Tenant(org_a.id, org_a.users["Owner"], Role.OWNER),
+            DataSourceCreate(
+                name="erp",
+                type="sql",
+                is_recurring=True,
+                config={"sqlalchemy_url": customer_pg.url, "query": "SELECT data, valor FROM vendas"},
+            ),
         )
         source_id = source.id
     monkeypatch.setattr(get_settings(), "SCHEDULER_ENABLED", True)

@@ -10,7 +10,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.services import schedule as schedule_service
+from app.services.jobs import due as due_service
 
 logger = logging.getLogger("painel.scheduler")
 
@@ -21,9 +21,9 @@ def tick() -> dict[str, int]:
     """Reap abandoned runs, then run every due source in parallel; a failing or slow source never blocks the
     others beyond JOB_TIMEOUT_SECONDS. Safe to call from several processes at once (per-source locks)."""
     with session_scope() as session:
-        reaped = schedule_service.reap_stale_runs(session)
+        reaped = due_service.reap_stale_runs(session)
     with session_scope() as session:
-        due = schedule_service.due_sources(session)
+        due = due_service.due_sources(session)
     ran = 0
     if due:
         with ThreadPoolExecutor(
@@ -36,9 +36,9 @@ def tick() -> dict[str, int]:
     return {"due": len(due), "ran": ran, "reaped": reaped}
 
 
-def _run_safely(item: schedule_service.Due) -> int | None:
+def _run_safely(item: due_service.Due) -> int | None:
     try:
-        return schedule_service.run_due(item)
+        return due_service.run_due(item)
     except Exception:  # a broken source must not take the tick down
         logger.exception("run of source %s failed to start", item.source_id)
         return None

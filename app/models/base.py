@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, ForeignKey, Integer, MetaData, Numeric, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -67,7 +68,16 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
 
-class OrgScoped:
+class TenantTable:
+    """What every tenant table has: an id and the organization its row belongs to (for typing the tenancy helpers;
+    the columns themselves come from OrgScoped or BulkOrgScoped)."""
+
+    if TYPE_CHECKING:
+        id: Mapped[int]
+        organization_id: Mapped[int]
+
+
+class OrgScoped(TenantTable):
     """A tenant table: every row belongs to one organization (indexes lead with organization_id)."""
 
     @declared_attr
@@ -75,7 +85,7 @@ class OrgScoped:
         return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
 
 
-class BulkOrgScoped:
+class BulkOrgScoped(TenantTable):
     """A tenant table written in bulk (staging, rejected rows, facts): no foreign keys, because per-row
     constraint triggers would cost more than the COPY itself; the pipeline keeps the references whole and
     deleting a source deletes its rows explicitly."""

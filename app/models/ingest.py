@@ -30,6 +30,11 @@ class SourceType(str, enum.Enum):
     XLSX_UPLOAD = "xlsx_upload"
     GOOGLE_SHEETS = "google_sheets"
 
+    @property
+    def is_file(self) -> bool:
+        """File sources get their data by upload (never fetched, never recurring)."""
+        return self in (SourceType.CSV_UPLOAD, SourceType.XLSX_UPLOAD)
+
 
 class BatchStatus(str, enum.Enum):
     LOADED = "loaded"  # the source's current data

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.routers.deps import AdminTenant, Offset, SessionDep
+from app.routers.deps import AdminTenant, Paging, SessionDep
 from app.schemas.audit import AuditEventRead, DateOrDateTime
 from app.schemas.common import Page
 from app.services import audit as audit_service
@@ -18,14 +18,12 @@ router = APIRouter(tags=["audit"])
 def list_audit_events(
     tenant: AdminTenant,
     session: SessionDep,
+    page: Paging,
     action: Annotated[str | None, Query(max_length=64, description="exact, or a prefix ending in '.'")] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     from_: Annotated[DateOrDateTime | None, Query(alias="from")] = None,
     to: Annotated[DateOrDateTime | None, Query(description="a date includes its whole day (UTC)")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
-):
+) -> Page[AuditEventRead]:
     """Writes in the organization, newest first: who, what, on which entity, when, from which request."""
     filters = audit_service.AuditFilter(action=action, entity_type=entity_type, start=from_, end=to)
-    items, total = audit_service.list_events(session, tenant, filters, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return audit_service.list_events(session, tenant, filters, page)

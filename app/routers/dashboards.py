@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.routers.caching import conditional_json
-from app.routers.deps import EditorTenant, Id, Offset, SessionDep, ViewerTenant
+from app.routers.deps import EditorTenant, Id, Paging, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.dashboards import (
     DashboardCreate,
+    DashboardDataRead,
     DashboardDocument,
     DashboardRead,
-    DashboardSummary,
+    DashboardSummaryRead,
     DashboardUpdate,
 )
 from app.services import dashboards as dashboard_service
@@ -22,12 +23,10 @@ from app.services import dashboards as dashboard_service
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 
 
-@router.get("", response_model=Page[DashboardSummary])
-def list_dashboards(
-    tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Offset = 0
-):
-    items, total = dashboard_service.list_dashboards(session, tenant, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+@router.get("", response_model=Page[DashboardSummaryRead])
+def list_dashboards(tenant: ViewerTenant, session: SessionDep, page: Paging) -> Page[DashboardSummaryRead]:
+    """The organization's dashboards, by name."""
+    return dashboard_service.list_dashboards(session, tenant, page)
 
 
 @router.post("", response_model=DashboardRead, status_code=status.HTTP_201_CREATED)
@@ -44,7 +43,7 @@ def import_dashboard(document: DashboardDocument, tenant: EditorTenant, session:
 
 @router.get("/{dashboard_id}", response_model=DashboardRead)
 def get_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep):
-    return dashboard_service.read_dashboard(session, tenant, dashboard_id)
+    return dashboard_service.get_dashboard(session, tenant, dashboard_id)
 
 
 @router.patch("/{dashboard_id}", response_model=DashboardRead)
@@ -68,7 +67,7 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
     return dashboard_service.export_dashboard(session, tenant, dashboard_id)
 
 
-@router.get("/{dashboard_id}/data")
+@router.get("/{dashboard_id}/data", response_model=DashboardDataRead)
 def dashboard_data(
     dashboard_id: Id,
     request: Request,
@@ -82,6 +81,6 @@ def dashboard_data(
     return conditional_json(
         request,
         tag,
-        lambda: dashboard_service.dashboard_data(session, tenant, dashboard_id, start, end),
-        cacheable=dashboard_service.is_complete,
+        lambda: dashboard_service.get_dashboard_data(session, tenant, dashboard_id, start, end),
+        cacheable=lambda data: data.complete,
     )

@@ -4,68 +4,70 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.routers.deps import AdminTenant, EditorTenant, Id, SessionDep, ViewerTenant
+from app.routers.deps import AdminTenant, EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.schemas.common import Page
 from app.schemas.datasources import (
-    ConnectionTestIn,
-    ConnectionTestOut,
+    ConnectionTestRead,
+    ConnectionTestRequest,
     DataSourceCreate,
     DataSourceRead,
     DataSourceUpdate,
-    GoogleCredentialIn,
-    GoogleCredentialOut,
-    JobRunRead,
+    GoogleCredentialRead,
+    GoogleCredentialUpdate,
 )
+from app.schemas.jobs import JobRunRead
 from app.services import connections, rate_limits
 from app.services import datasources as datasource_service
-from app.services import runs as run_service
 from app.services import sheets as sheets_service
+from app.services.jobs import runs as run_service
 
 router = APIRouter(prefix="/datasources", tags=["datasources"])
 
 
-@router.get("", response_model=list[DataSourceRead])
-def list_sources(tenant: ViewerTenant, session: SessionDep):
-    return [datasource_service.to_read(s) for s in datasource_service.list_sources(session, tenant)]
+@router.get("", response_model=Page[DataSourceRead])
+def list_sources(tenant: ViewerTenant, session: SessionDep, page: Paging) -> Page[DataSourceRead]:
+    """The organization's data sources, by name (secrets masked)."""
+    return datasource_service.list_sources(session, tenant, page)
 
 
 @router.post("", response_model=DataSourceRead, status_code=status.HTTP_201_CREATED)
-def create_source(body: DataSourceCreate, tenant: AdminTenant, session: SessionDep):
+def create_source(body: DataSourceCreate, tenant: AdminTenant, session: SessionDep) -> DataSourceRead:
     """Create a source; a SQL URL's password is stored encrypted and shown masked."""
-    return datasource_service.to_read(datasource_service.create(session, tenant, body.model_dump()))
+    return datasource_service.create_source(session, tenant, body)
 
 
-@router.post("/test", response_model=ConnectionTestOut)
-def test_connection(body: ConnectionTestIn, tenant: AdminTenant):
+@router.post("/test", response_model=ConnectionTestRead)
+def test_connection(body: ConnectionTestRequest, tenant: AdminTenant) -> ConnectionTestRead:
     """Connect and run SELECT 1 (allow-listed dialects and parameters, no private hosts, no app database)."""
     rate_limits.check("datasource-test", tenant.org_id)
     return connections.test_connection(body.sqlalchemy_url)
 
 
-@router.put("/google-credentials", response_model=GoogleCredentialOut)
-def put_google_credentials(body: GoogleCredentialIn, tenant: AdminTenant, session: SessionDep):
+@router.put("/google-credentials", response_model=GoogleCredentialRead)
+def update_google_credentials(
+    body: GoogleCredentialUpdate, tenant: AdminTenant, session: SessionDep
+) -> GoogleCredentialRead:
     """Upload the org's service-account JSON or authorized-user token JSON (stored encrypted, never returned)."""
-    return sheets_service.save_credentials(session, tenant, body.credentials)
+    return sheets_service.update_google_credentials(session, tenant, body)
 
 
 @router.get("/{source_id}", response_model=DataSourceRead)
-def get_source(source_id: Id, tenant: ViewerTenant, session: SessionDep):
-    return datasource_service.to_read(datasource_service.get_source(session, tenant, source_id))
+def get_source(source_id: Id, tenant: ViewerTenant, session: SessionDep) -> DataSourceRead:
+    return datasource_service.read_source(session, tenant, source_id)
 
 
 @router.patch("/{source_id}", response_model=DataSourceRead)
-def update_source(source_id: Id, body: DataSourceUpdate, tenant: AdminTenant, session: SessionDep):
-    return datasource_service.to_read(
-        datasource_service.update(session, tenant, source_id, body.model_dump(exclude_unset=True))
-    )
+def update_source(source_id: Id, body: DataSourceUpdate, tenant: AdminTenant, session: SessionDep) -> DataSourceRead:
+    return datasource_service.update_source(session, tenant, source_id, body)
 
 
 @router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_source(source_id: Id, tenant: AdminTenant, session: SessionDep) -> None:
     """Delete the source with its batches and curated data."""
-    datasource_service.delete(session, tenant, source_id)
+    datasource_service.delete_source(session, tenant, source_id)
 
 
 @router.post("/{source_id}/run", response_model=JobRunRead)
-def run_source(source_id: Id, tenant: EditorTenant, session: SessionDep):
+def run_source(source_id: Id, tenant: EditorTenant, session: SessionDep) -> JobRunRead:
     """Ingest the source now; answers the run record (status success, failed or skipped)."""
-    return run_service.run_now(session, tenant, source_id)
+    return run_service.run_source_now(session, tenant, source_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
@@ -13,7 +14,7 @@ from app.core.db import bind_org, bind_user, get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token
 from app.models import Role
-from app.schemas.common import MAX_ID
+from app.schemas.common import MAX_ID, PageParams
 from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services.tenancy import Tenant
@@ -24,7 +25,24 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Ids and offsets are bounded, so an absurd number is a 422, not an integer overflow in the database.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
+def page_params(default: int = 50, maximum: int = 500) -> Callable[..., PageParams]:
+    """Dependency factory: the `limit` (1..maximum) and `offset` query parameters of a list endpoint."""
+
+    def _params(limit: int = default, offset: int = 0) -> PageParams:
+        return PageParams(limit=limit, offset=offset)
+
+    # Real objects, not the strings `from __future__ import annotations` would leave (they name closure values).
+    _params.__annotations__ = {
+        "limit": Annotated[int, Query(ge=1, le=maximum, description=f"Items per page (at most {maximum})")],
+        "offset": Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")],
+        "return": PageParams,
+    }
+    return _params
+
+
+Paging = Annotated[PageParams, Depends(page_params())]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 

@@ -10,8 +10,11 @@ from pydantic import BaseModel
 
 from app.routers.caching import conditional_json
 from app.routers.deps import OptionalId, SessionDep, ViewerTenant
+from app.schemas.common import Page
+from app.schemas.indicators import IndicatorRead
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
+from app.services.indicators.catalog import TOP_LIMIT
 from app.services.indicators.ranges import Filters, make_range
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -38,10 +41,10 @@ def indicator_query(
 QueryDep = Annotated[IndicatorQuery, Depends(indicator_query)]
 
 
-@router.get("")
-def list_indicators(tenant: ViewerTenant) -> list[dict]:
+@router.get("", response_model=Page[IndicatorRead])
+def list_indicators(tenant: ViewerTenant) -> Page[IndicatorRead]:
     """The catalog: key, title, description and parameters of every ready-made indicator."""
-    return indicator_service.catalog()
+    return indicator_service.list_indicators()
 
 
 def _serve(key: str, request: Request, tenant, session, q: IndicatorQuery, options: dict | None = None):
@@ -77,7 +80,9 @@ def top_categorias(
     tenant: ViewerTenant,
     session: SessionDep,
     q: QueryDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[
+        int, Query(ge=TOP_LIMIT.minimum, le=TOP_LIMIT.maximum, description=TOP_LIMIT.description)
+    ] = TOP_LIMIT.default,
 ):
     """The top categories by value with their share."""
     return _serve("top-categorias", request, tenant, session, q, {"limit": limit})

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from app.routers.deps import MAX_ID, EditorTenant, Id, Offset, OptionalId, SessionDep, ViewerTenant
-from app.schemas.common import Page
-from app.schemas.datasources import SheetsIngestIn
-from app.schemas.ingest import BatchPreview, BatchRead, IngestReport, RejectedRowRead
-from app.services import runs as run_service
+from app.routers.deps import MAX_ID, EditorTenant, Id, OptionalId, Paging, SessionDep, ViewerTenant, page_params
+from app.schemas.common import Page, PageParams
+from app.schemas.ingest import BatchPreviewRead, BatchRead, BatchReportRead, RejectedRowRead, SheetsIngestRequest
 from app.services.ingest import batches as batch_service
+from app.services.ingest import sources as source_service
 from app.services.ingest import uploads as upload_service
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
@@ -34,15 +33,14 @@ def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, 
         sheet=sheet,
         dry_run=dry_run,
     )
-    body = IngestReport.model_validate(report).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    return JSONResponse(report.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.post(
     "/csv",
-    response_model=IngestReport,
+    response_model=BatchReportRead,
     status_code=201,
-    responses={200: {"description": "The same file was already in this source", "model": IngestReport}},
+    responses={200: {"description": "The same file was already in this source", "model": BatchReportRead}},
 )
 def upload_csv(
     tenant: EditorTenant,
@@ -59,9 +57,9 @@ def upload_csv(
 
 @router.post(
     "/xlsx",
-    response_model=IngestReport,
+    response_model=BatchReportRead,
     status_code=201,
-    responses={200: {"description": "The same file was already in this source", "model": IngestReport}},
+    responses={200: {"description": "The same file was already in this source", "model": BatchReportRead}},
 )
 def upload_xlsx(
     tenant: EditorTenant,
@@ -77,10 +75,10 @@ def upload_xlsx(
     return _upload("xlsx", tenant, session, file, data_source_id, name, mapping, sheet, dry_run)
 
 
-@router.post("/sheets", response_model=IngestReport, status_code=201)
-def ingest_sheets(body: SheetsIngestIn, tenant: EditorTenant, session: SessionDep):
+@router.post("/sheets", response_model=BatchReportRead, status_code=201)
+def ingest_sheets(body: SheetsIngestRequest, tenant: EditorTenant, session: SessionDep) -> BatchReportRead:
     """Read a Google Sheets range (first row = header) into a google_sheets source."""
-    return run_service.ingest_sheet(
+    return source_service.ingest_sheet(
         session,
         tenant,
         body.spreadsheet_id,
@@ -93,39 +91,31 @@ def ingest_sheets(body: SheetsIngestIn, tenant: EditorTenant, session: SessionDe
 
 @router.get("/batches", response_model=Page[BatchRead])
 def list_batches(
-    tenant: ViewerTenant,
-    session: SessionDep,
-    data_source_id: OptionalId = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
-):
-    items, total = batch_service.list_batches(
-        session, tenant, data_source_id=data_source_id, limit=limit, offset=offset
-    )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    tenant: ViewerTenant, session: SessionDep, page: Paging, data_source_id: OptionalId = None
+) -> Page[BatchRead]:
+    """The organization's batches, newest first (optionally of one source)."""
+    return batch_service.list_batches(session, tenant, page, data_source_id)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchRead)
-def get_batch(batch_id: Id, tenant: ViewerTenant, session: SessionDep):
-    return batch_service.get_batch(session, tenant, batch_id)
+def get_batch(batch_id: Id, tenant: ViewerTenant, session: SessionDep) -> BatchRead:
+    return batch_service.read_batch(session, tenant, batch_id)
+
+
+ErrorsPaging = Annotated[PageParams, Depends(page_params(default=100, maximum=1000))]
 
 
 @router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead])
-def batch_errors(
-    batch_id: Id,
-    tenant: ViewerTenant,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Offset = 0,
-):
+def list_batch_errors(
+    batch_id: Id, tenant: ViewerTenant, session: SessionDep, page: ErrorsPaging
+) -> Page[RejectedRowRead]:
     """Every rejected row of the batch (line, column, value, reason), paginated."""
-    items, total = batch_service.list_errors(session, tenant, batch_id, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return batch_service.list_batch_errors(session, tenant, batch_id, page)
 
 
-@router.get("/batches/{batch_id}/preview", response_model=BatchPreview)
-def batch_preview(
+@router.get("/batches/{batch_id}/preview", response_model=BatchPreviewRead)
+def get_batch_preview(
     batch_id: Id, tenant: ViewerTenant, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
-):
+) -> BatchPreviewRead:
     """The first rows of the batch as staged (raw) and as curated."""
-    return batch_service.preview(session, tenant, batch_id, limit)
+    return batch_service.get_batch_preview(session, tenant, batch_id, limit)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.models import RunStatus
-from app.routers.deps import Id, Offset, OptionalId, SessionDep, ViewerTenant
+from app.routers.deps import Id, OptionalId, Paging, SessionDep, ViewerTenant
 from app.schemas.common import Page
-from app.schemas.datasources import JobRunRead
-from app.services import jobs as job_service
+from app.schemas.jobs import JobRunRead
+from app.services.jobs import runs as run_service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -20,19 +19,16 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def list_runs(
     tenant: ViewerTenant,
     session: SessionDep,
+    page: Paging,
     data_source_id: OptionalId = None,
     status: RunStatus | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
-):
+) -> Page[JobRunRead]:
     """Runs newest first; filter by source, status, or start time."""
-    items, total = job_service.list_runs(
-        session, tenant, data_source_id=data_source_id, status=status, since=since, limit=limit, offset=offset
-    )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    filters = run_service.RunFilter(data_source_id=data_source_id, status=status, since=since)
+    return run_service.list_runs(session, tenant, page, filters)
 
 
 @router.get("/runs/{run_id}", response_model=JobRunRead)
-def get_run(run_id: Id, tenant: ViewerTenant, session: SessionDep):
-    return job_service.get_run(session, tenant, run_id)
+def get_run(run_id: Id, tenant: ViewerTenant, session: SessionDep) -> JobRunRead:
+    return run_service.get_run(session, tenant, run_id)

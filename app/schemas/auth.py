@@ -1,4 +1,4 @@
-"""Auth request and response bodies."""
+"""Sign-in bodies and answers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from app.models import Role
 from app.schemas.common import ORMModel
+from app.schemas.members import OrganizationRead
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -19,27 +20,27 @@ def normalize_slug(value: str) -> str:
     return value
 
 
-class DevLoginIn(BaseModel):
+class DevLoginRequest(BaseModel):
     email: EmailStr
     org_slug: str = Field(examples=["demo"])
 
     _slug = field_validator("org_slug")(classmethod(lambda cls, v: normalize_slug(v)))
 
 
-class SwitchOrgIn(BaseModel):
+class SwitchOrgRequest(BaseModel):
     org_slug: str
 
     _slug = field_validator("org_slug")(classmethod(lambda cls, v: normalize_slug(v)))
 
 
-class PasswordIn(BaseModel):
+class PasswordUpdate(BaseModel):
     password: str = Field(
         min_length=10, max_length=256, description="At least 10 characters; common or predictable passwords are refused"
     )
     current_password: str | None = Field(default=None, description="Required when a password is already set")
 
 
-class TokenOut(BaseModel):
+class TokenRead(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 the OAuth2 token type, not a secret
 
@@ -50,19 +51,13 @@ class UserRead(ORMModel):
     has_password: bool = False
 
 
-class OrgRead(ORMModel):
-    id: int
-    slug: str
-    name: str
-
-
 class MembershipRead(BaseModel):
-    organization: OrgRead
+    organization: OrganizationRead
     role: Role
 
 
-class MeOut(BaseModel):
+class MeRead(BaseModel):
     user: UserRead
-    organization: OrgRead
+    organization: OrganizationRead
     role: Role
     memberships: list[MembershipRead]

@@ -1,13 +1,14 @@
-"""Dashboards, widgets and custom indicator bodies."""
+"""Dashboards and widgets: bodies, answers, and the portable export/import document."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import MAX_ID, ORMModel
+from app.schemas.common import MAX_ID, ORMModel, ParamName, ParamValue
+from app.schemas.indicators_custom import CustomIndicatorCreate
 
 
 class Position(BaseModel):
@@ -17,24 +18,6 @@ class Position(BaseModel):
     y: int = Field(ge=0, le=10000)
     w: int = Field(ge=1, le=1000)
     h: int = Field(ge=1, le=1000)
-
-
-MAX_PARAM_TEXT = 1000
-
-
-def _scalar(value: Any) -> Any:
-    # One clear error instead of one per member of the union below.
-    if isinstance(value, str) and len(value) > MAX_PARAM_TEXT:
-        raise ValueError(f"a parameter value has at most {MAX_PARAM_TEXT} characters")
-    if value is not None and not isinstance(value, bool | int | float | str):
-        raise ValueError("a parameter value is a string, a number, a boolean or null")
-    return value
-
-
-ParamName = Annotated[str, Field(min_length=1, max_length=63)]
-ParamValue = Annotated[
-    bool | int | float | Annotated[str, Field(max_length=MAX_PARAM_TEXT)] | None, BeforeValidator(_scalar)
-]
 
 
 class WidgetBase(BaseModel):
@@ -47,7 +30,9 @@ class WidgetBase(BaseModel):
     position: Position = Field(default_factory=lambda: Position(x=0, y=0, w=4, h=3))
 
 
-class WidgetIn(WidgetBase):
+class WidgetCreate(WidgetBase):
+    """A widget in a create or update body: a ready-made indicator key or an existing custom indicator."""
+
     indicator: str | None = Field(
         default=None, max_length=64, description="A ready-made indicator key, e.g. valor-mes-a-mes"
     )
@@ -74,7 +59,7 @@ class DashboardCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    widgets: list[WidgetIn] = Field(default_factory=list, max_length=100)
+    widgets: list[WidgetCreate] = Field(default_factory=list, max_length=100)
 
 
 class DashboardUpdate(BaseModel):
@@ -83,10 +68,10 @@ class DashboardUpdate(BaseModel):
     # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
     name: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    widgets: list[WidgetIn] | None = Field(default=None, max_length=100, description="Replaces all widgets")
+    widgets: list[WidgetCreate] | None = Field(default=None, max_length=100, description="Replaces all widgets")
 
 
-class DashboardSummary(ORMModel):
+class DashboardSummaryRead(ORMModel):
     id: int
     name: str
     description: str | None
@@ -94,71 +79,8 @@ class DashboardSummary(ORMModel):
     updated_at: datetime
 
 
-class DashboardRead(DashboardSummary):
+class DashboardRead(DashboardSummaryRead):
     widgets: list[WidgetRead]
-
-
-class ParameterSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-    type: Literal["string", "integer", "number", "date", "boolean"]
-    required: bool = True
-    default: ParamValue = None
-
-
-def _distinct_names(parameters: list[ParameterSpec] | None) -> list[ParameterSpec] | None:
-    names = [spec.name for spec in parameters or []]
-    if len(set(names)) != len(names):
-        raise ValueError("parameter names must be distinct")
-    return parameters
-
-
-class CustomIndicatorCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    sql: str = Field(
-        min_length=1,
-        max_length=20_000,
-        examples=["SELECT uf, SUM(value) AS total FROM facts WHERE date >= :start GROUP BY uf ORDER BY total DESC"],
-    )
-    parameters: list[ParameterSpec] = Field(default_factory=list, max_length=20)
-
-    _parameters = field_validator("parameters")(_distinct_names)
-
-
-class CustomIndicatorUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
-    name: str = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    sql: str = Field(default=None, min_length=1, max_length=20_000)
-    parameters: list[ParameterSpec] = Field(default=None, max_length=20)
-
-    _parameters = field_validator("parameters")(_distinct_names)
-
-
-class CustomIndicatorRead(ORMModel):
-    id: int
-    name: str
-    description: str | None
-    sql: str
-    parameters: list[ParameterSpec]
-    created_at: datetime
-    updated_at: datetime
-
-
-class CustomRunResult(BaseModel):
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    truncated: bool = Field(description="Rows were left out because the result passed a cap")
-    truncated_reason: Literal["rows", "bytes"] | None = Field(
-        default=None, description="Which cap cut the result: the row cap or CUSTOM_RESULT_MAX_BYTES"
-    )
-    as_of: str | None = None
 
 
 EXPORT_FORMAT = "painel.dashboard"
@@ -189,3 +111,40 @@ class DashboardDocument(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     widgets: list[DocumentWidget] = Field(default_factory=list, max_length=100)
+
+
+class WidgetDataRead(BaseModel):
+    """One widget of GET /dashboards/{id}/data: its indicator's answer in `data`, or why it has none in `error`."""
+
+    id: int
+    title: str
+    indicator: str | None
+    custom_indicator_id: int | None
+    position: Position
+    data: dict[str, Any] | None = None
+    error: WidgetError | None = None
+
+
+class WidgetError(BaseModel):
+    code: str
+    detail: str
+
+
+class DashboardDataRead(BaseModel):
+    """Every widget's data for one date range (`from`, `to`), and when the org's data last changed (`as_of`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    dashboard_id: int
+    start: str = Field(alias="from", serialization_alias="from")
+    end: str = Field(alias="to", serialization_alias="to")
+    as_of: str | None
+    widgets: list[WidgetDataRead]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every widget ran (none was cut by the deadline), so the answer may be cached."""
+        return not any(w.error is not None and w.error.code == DEADLINE_EXCEEDED for w in self.widgets)
+
+
+DEADLINE_EXCEEDED = "deadline_exceeded"

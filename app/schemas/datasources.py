@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from app.schemas.common import MAX_ID
+from app.schemas.common import ORMModel
 
 MAPPING_HELP = "Canonical field -> column name, when the names are not recognised (date, value, uf, category)"
 
@@ -96,49 +96,26 @@ class DataSourceRead(BaseModel):
     updated_at: datetime
 
 
-class ConnectionTestIn(BaseModel):
+class ConnectionTestRequest(BaseModel):
     sqlalchemy_url: str = Field(
         min_length=1, max_length=2000, examples=["postgresql+psycopg2://user:pass@db.example.com:5432/sales"]
     )
 
 
-class ConnectionTestOut(BaseModel):
+class ConnectionTestRead(BaseModel):
     ok: bool
     dialect: str
+    driver: str | None = None
     server_version: str | None
-    latency_ms: float
+    latency_ms: float = Field(description="Time to answer SELECT 1 once connected")
+    connect_ms: float | None = Field(default=None, description="Time to connect")
 
 
-class SheetsIngestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    spreadsheet_id: str = Field(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
-    range: str = Field(default="A:ZZ", min_length=1, max_length=200, examples=["Plan1"])
-    data_source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    name: str | None = Field(default=None, max_length=200)
-    mapping: dict[str, str] | None = None
-
-
-class GoogleCredentialIn(BaseModel):
+class GoogleCredentialUpdate(BaseModel):
     credentials: dict[str, Any] = Field(description="A service-account JSON or an authorized-user token JSON")
 
 
-class GoogleCredentialOut(BaseModel):
+class GoogleCredentialRead(ORMModel):
     kind: str
     client_email: str | None
     updated_at: datetime
-
-
-class JobRunRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    data_source_id: int
-    trigger: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    rows_loaded: int | None
-    batch_id: int | None
-    error: str | None
-    attempt: int

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import ORMModel
+from app.schemas.common import MAX_ID, ORMModel
 
 
 class RejectedRowRead(BaseModel):
@@ -18,7 +18,7 @@ class RejectedRowRead(BaseModel):
     reason: str
 
 
-class IngestReport(BaseModel):
+class BatchReportRead(BaseModel):
     batch_id: int | None
     data_source_id: int | None
     status: str
@@ -53,7 +53,7 @@ class StagingPreviewRow(BaseModel):
     valid: bool
 
 
-class CuratedPreviewRow(BaseModel):
+class CuratedPreviewRow(ORMModel):
     date: date
     value: Decimal
     uf: str | None
@@ -61,8 +61,18 @@ class CuratedPreviewRow(BaseModel):
     attributes: dict[str, Any] | None
 
 
-class BatchPreview(BaseModel):
+class BatchPreviewRead(BaseModel):
     batch_id: int
     header: list[str]
     staging: list[StagingPreviewRow]
     curated: list[CuratedPreviewRow]
+
+
+class SheetsIngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    spreadsheet_id: str = Field(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+    range: str = Field(default="A:ZZ", min_length=1, max_length=200, examples=["Plan1"])
+    data_source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    name: str | None = Field(default=None, max_length=200)
+    mapping: dict[str, str] | None = None

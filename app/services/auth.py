@@ -18,8 +18,10 @@ from app.core.security import (
     verify_password,
 )
 from app.models import Membership, Organization, Role, User
+from app.schemas.auth import MembershipRead, MeRead, UserRead
+from app.schemas.members import OrganizationRead
 from app.services import audit, rate_limits
-from app.services.tenancy import Tenant
+from app.services.tenancy import Tenant, membership_in_org, memberships_of_user
 
 
 def normalize_email(email: str) -> str:
@@ -35,12 +37,6 @@ def get_or_create_user(session: Session, email: str) -> User:
     email = normalize_email(email)
     insert_or_ignore(session, User, {"email": email}, ["email"])
     return session.scalars(select(User).where(User.email == email)).one()
-
-
-def membership_of(session: Session, user_id: int, org_id: int) -> Membership | None:
-    return session.scalars(
-        select(Membership).where(Membership.user_id == user_id, Membership.organization_id == org_id)
-    ).one_or_none()
 
 
 def _org_by_slug(session: Session, slug: str) -> Organization | None:
@@ -66,7 +62,7 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
             return create_access_token(user.id, org.id)
-    if membership_of(session, user.id, org.id) is None:
+    if membership_in_org(session, user.id, org.id) is None:
         raise Forbidden(f"{user.email} is not a member of organization '{org_slug}'", code="not_a_member")
     return create_access_token(user.id, org.id)
 
@@ -82,10 +78,8 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     if needs_rehash(user.hashed_password):
         user.hashed_password = hash_password(password)
         session.flush()
-    stmt = (
-        select(Membership.organization_id)
-        .join(Organization, Organization.id == Membership.organization_id)
-        .where(Membership.user_id == user.id)
+    stmt = memberships_of_user(user.id, Membership.organization_id).join(
+        Organization, Organization.id == Membership.organization_id
     )
     if org_slug:
         stmt = stmt.where(Organization.slug == org_slug.strip().lower())
@@ -100,7 +94,7 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     return create_access_token(user.id, org_id)
 
 
-def set_password(session: Session, tenant: Tenant, password: str, current_password: str | None) -> None:
+def update_password(session: Session, tenant: Tenant, password: str, current_password: str | None) -> None:
     """Set or change the caller's password; changing one requires the current one."""
     user = session.get(User, tenant.user_id)
     if user.hashed_password and not verify_password(current_password or "", user.hashed_password):
@@ -116,32 +110,33 @@ def set_password(session: Session, tenant: Tenant, password: str, current_passwo
 def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
     """A token for another organization the caller belongs to."""
     org = _org_by_slug(session, org_slug)
-    if org is None or membership_of(session, tenant.user_id, org.id) is None:
+    if org is None or membership_in_org(session, tenant.user_id, org.id) is None:
         raise Forbidden(f"You are not a member of organization '{org_slug}'", code="not_a_member")
     return create_access_token(tenant.user_id, org.id)
 
 
 def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
     """The tenant for verified claims; the role comes from memberships on every request."""
-    membership = membership_of(session, claims.user_id, claims.org_id)
+    membership = membership_in_org(session, claims.user_id, claims.org_id)
     if membership is None:
         raise Unauthorized("Token is no longer valid for this organization", code="invalid_token")
     return Tenant(org_id=claims.org_id, user_id=claims.user_id, role=membership.role)
 
 
-def me(session: Session, tenant: Tenant) -> dict:
+def get_me(session: Session, tenant: Tenant) -> MeRead:
     """The caller, the current org and role, and every membership."""
     user = session.get(User, tenant.user_id)
     rows = session.execute(
-        select(Organization, Membership.role)
-        .join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == tenant.user_id)
+        memberships_of_user(tenant.user_id or 0, Organization, Membership.role)
+        .join(Organization, Organization.id == Membership.organization_id)
         .order_by(Organization.slug)
     ).all()
     current = next(org for org, _ in rows if org.id == tenant.org_id)
-    return {
-        "user": {"id": user.id, "email": user.email, "has_password": bool(user.hashed_password)},
-        "organization": current,
-        "role": tenant.role,
-        "memberships": [{"organization": org, "role": role} for org, role in rows],
-    }
+    return MeRead(
+        user=UserRead(id=user.id, email=user.email, has_password=bool(user.hashed_password)),
+        organization=OrganizationRead.model_validate(current),
+        role=tenant.role,
+        memberships=[
+            MembershipRead(organization=OrganizationRead.model_validate(org), role=role) for org, role in rows
+        ],
+    )

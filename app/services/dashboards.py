@@ -13,31 +13,36 @@ from app.core.config import get_settings
 from app.core.errors import AppError, Forbidden, Unprocessable
 from app.models import Dashboard, DataSource, Fact, Role, Widget
 from app.models.base import utcnow
-from app.schemas.common import MAX_ID
+from app.schemas.common import MAX_ID, Page, PageParams
 from app.schemas.dashboards import (
+    DEADLINE_EXCEEDED,
     EXPORT_FORMAT,
     EXPORT_VERSION,
-    CustomIndicatorCreate,
     DashboardCreate,
+    DashboardDataRead,
     DashboardDocument,
+    DashboardRead,
+    DashboardSummaryRead,
     DashboardUpdate,
     DocumentWidget,
-    ParameterSpec,
     Position,
-    WidgetIn,
+    WidgetCreate,
+    WidgetDataRead,
+    WidgetError,
+    WidgetRead,
 )
+from app.schemas.indicators_custom import CustomIndicatorCreate, ParameterSpec
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import custom as custom_service
 from app.services.indicators.ranges import DateRange, Filters, make_range
+from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_delete, scoped_select
 
 FILTER_PARAMS = {"data_source_id", "category", "uf"}
-EXTRA_PARAMS = {"top-categorias": {"limit"}}
-DEADLINE_EXCEEDED = "deadline_exceeded"
 
 
-def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetIn) -> None:
+def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetCreate) -> None:
     """Refuse at save time what would fail at read time: unknown indicators, ids and parameters."""
     where = f"widgets[{index}]"
     if widget.indicator is not None:
@@ -47,7 +52,7 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetIn
                 f"{where}: unknown indicator '{key}'. Known: {', '.join(indicator_service.CATALOG)}",
                 code="unknown_indicator",
             )
-        unknown = set(widget.params) - FILTER_PARAMS - EXTRA_PARAMS.get(key, set())
+        unknown = set(widget.params) - FILTER_PARAMS - indicator_service.CATALOG[key].option_names
         if unknown:
             raise Unprocessable(
                 f"{where}: unknown parameter(s) for {key}: {', '.join(sorted(unknown))}", code="invalid_parameter"
@@ -64,7 +69,7 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetIn
         except AppError as exc:
             raise Unprocessable(f"{where}: {exc.detail}", code=exc.code) from None
         return
-    indicator = custom_service.find_custom(session, tenant, widget.custom_indicator_id)
+    indicator = custom_service.find_custom_indicator(session, tenant, widget.custom_indicator_id)
     if indicator is None:
         # Another org's indicator and a missing one get the same answer: no existence oracle.
         raise Unprocessable(f"{where}: unknown custom indicator {widget.custom_indicator_id}", code="unknown_indicator")
@@ -88,7 +93,7 @@ def _filters(params: dict[str, Any], where: str = "params") -> Filters:
     return Filters(source, category, uf.strip().upper() if uf else None)
 
 
-def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[WidgetIn]) -> None:
+def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[WidgetCreate]) -> None:
     for index, widget in enumerate(widgets):
         _check_widget(session, tenant, index, widget)
     session.execute(scoped_delete(tenant, Widget).where(Widget.dashboard_id == dashboard.id))
@@ -113,32 +118,28 @@ def widgets_of(session: Session, tenant: Tenant, dashboard_id: int) -> list[Widg
     return list(session.scalars(stmt))
 
 
-def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> dict[str, Any]:
-    return {
-        "id": dashboard.id,
-        "name": dashboard.name,
-        "description": dashboard.description,
-        "created_at": dashboard.created_at,
-        "updated_at": dashboard.updated_at,
-        "widgets": widgets_of(session, tenant, dashboard.id),
-    }
+def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> DashboardRead:
+    summary = DashboardSummaryRead.model_validate(dashboard)
+    widgets = [WidgetRead.model_validate(w) for w in widgets_of(session, tenant, dashboard.id)]
+    return DashboardRead(**summary.model_dump(), widgets=widgets)
 
 
-def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
+def _owned(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
     return get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
 
 
-def read_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
-    return _read(session, tenant, get_dashboard(session, tenant, dashboard_id))
+def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:
+    """One dashboard with its widgets."""
+    return _read(session, tenant, _owned(session, tenant, dashboard_id))
 
 
-def list_dashboards(session: Session, tenant: Tenant, limit: int, offset: int) -> tuple[list[Dashboard], int]:
-    stmt = scoped_select(tenant, Dashboard)
-    total = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
-    return list(session.scalars(stmt.order_by(Dashboard.name, Dashboard.id).limit(limit).offset(offset))), total
+def list_dashboards(session: Session, tenant: Tenant, page: PageParams) -> Page[DashboardSummaryRead]:
+    """The org's dashboards, by name."""
+    stmt = scoped_select(tenant, Dashboard).order_by(Dashboard.name, Dashboard.id)
+    return fetch_page(session, stmt, page, DashboardSummaryRead)
 
 
-def create_dashboard(session: Session, tenant: Tenant, body: DashboardCreate) -> dict[str, Any]:
+def create_dashboard(session: Session, tenant: Tenant, body: DashboardCreate) -> DashboardRead:
     """Save a dashboard and its widgets (every widget checked first)."""
     dashboard = Dashboard(
         organization_id=tenant.org_id, name=body.name, description=body.description, created_by=tenant.user_id
@@ -149,9 +150,9 @@ def create_dashboard(session: Session, tenant: Tenant, body: DashboardCreate) ->
     return _read(session, tenant, dashboard)
 
 
-def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, changes: DashboardUpdate) -> dict[str, Any]:
+def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, changes: DashboardUpdate) -> DashboardRead:
     """Apply the fields sent; widgets, when sent, replace all widgets."""
-    dashboard = get_dashboard(session, tenant, dashboard_id)
+    dashboard = _owned(session, tenant, dashboard_id)
     sent = changes.model_fields_set
     if "name" in sent:
         dashboard.name = changes.name
@@ -165,16 +166,17 @@ def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, change
 
 
 def delete_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> None:
-    session.delete(get_dashboard(session, tenant, dashboard_id))
+    """Delete a dashboard and its widgets."""
+    session.delete(_owned(session, tenant, dashboard_id))
     session.flush()
 
 
-def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> dict[str, Any]:
+def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:
     """A copy named "<name> (copy)" with the same widgets, checked again as any new dashboard."""
-    source = get_dashboard(session, tenant, dashboard_id)
+    source = _owned(session, tenant, dashboard_id)
     # Stored widgets were validated when saved: rebuilt without validation, then checked by _check_widget.
     widgets = [
-        WidgetIn.model_construct(
+        WidgetCreate.model_construct(
             title=w.title,
             indicator=w.indicator,
             custom_indicator_id=w.custom_indicator_id,
@@ -191,12 +193,12 @@ def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> 
 
 def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardDocument:
     """A self-contained document: custom indicators travel by definition (SQL and parameters), never by id."""
-    dashboard = get_dashboard(session, tenant, dashboard_id)
+    dashboard = _owned(session, tenant, dashboard_id)
     widgets = []
     for widget in widgets_of(session, tenant, dashboard.id):
         custom = None
         if widget.custom_indicator_id is not None:
-            indicator = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
+            indicator = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
             custom = CustomIndicatorCreate(
                 name=indicator.name,
                 description=indicator.description,
@@ -223,7 +225,7 @@ def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Das
 
 def _custom_indicator_for(session: Session, tenant: Tenant, index: int, definition: CustomIndicatorCreate) -> int:
     """The id of the caller's custom indicator named like the definition, created from it (Admin) when missing."""
-    existing = custom_service.find_custom_by_name(session, tenant, definition.name)
+    existing = custom_service.find_custom_indicator_by_name(session, tenant, definition.name)
     if existing is not None:
         return existing.id
     if not tenant.at_least(Role.ADMIN):
@@ -233,15 +235,15 @@ def _custom_indicator_for(session: Session, tenant: Tenant, index: int, definiti
             code="insufficient_role",
         )
     try:
-        return custom_service.create_custom(session, tenant, definition).id
+        return custom_service.create_custom_indicator(session, tenant, definition).id
     except Unprocessable as exc:
         raise Unprocessable(f"widgets[{index}].custom_indicator: {exc.detail}", code=exc.code) from None
 
 
-def import_dashboard(session: Session, tenant: Tenant, document: DashboardDocument) -> dict[str, Any]:
+def import_dashboard(session: Session, tenant: Tenant, document: DashboardDocument) -> DashboardRead:
     """Create a dashboard from an export; custom indicators are matched by name or created (Admin)."""
     widgets = [
-        WidgetIn(
+        WidgetCreate(
             title=item.title,
             indicator=item.indicator,
             custom_indicator_id=None
@@ -268,24 +270,26 @@ def default_range(session: Session, tenant: Tenant) -> DateRange:
 def _widget_data(
     session: Session, tenant: Tenant, widget: Widget, rng: DateRange, as_of: datetime | None, deadline: float
 ) -> dict[str, Any]:
+    """The widget's indicator answer, as the indicator's own endpoint would give it (JSON-ready)."""
     if widget.indicator:
         return indicator_service.compute(
             session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
         )
-    custom = custom_service.get_custom(session, tenant, widget.custom_indicator_id)
+    custom = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
     declared = {spec["name"] for spec in custom.parameters}
     params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
-    return custom_service.run(
+    result = custom_service.run_custom_indicator(
         session, tenant, custom, {k: v for k, v in params.items() if k in declared}, deadline=deadline
     )
+    return result.model_dump(mode="json")
 
 
-def dashboard_data(
+def get_dashboard_data(
     session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None
-) -> dict[str, Any]:
+) -> DashboardDataRead:
     """Every widget's data for one range, within DASHBOARD_DATA_DEADLINE_SECONDS; a failing or late widget reports
     its own error without failing the others."""
-    dashboard = get_dashboard(session, tenant, dashboard_id)
+    dashboard = _owned(session, tenant, dashboard_id)
     if bool(start) != bool(end):
         raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
     seconds = get_settings().DASHBOARD_DATA_DEADLINE_SECONDS
@@ -294,39 +298,34 @@ def dashboard_data(
     _, as_of = freshness.stamp(session, tenant)
     out = []
     for widget in widgets_of(session, tenant, dashboard.id):
-        entry = {
-            "id": widget.id,
-            "title": widget.title,
-            "indicator": widget.indicator,
-            "custom_indicator_id": widget.custom_indicator_id,
-            "position": widget.position,
-        }
+        entry = WidgetDataRead(
+            id=widget.id,
+            title=widget.title,
+            indicator=widget.indicator,
+            custom_indicator_id=widget.custom_indicator_id,
+            position=Position.model_validate(widget.position),
+        )
         if time.monotonic() >= deadline:
-            entry["error"] = {
-                "code": DEADLINE_EXCEEDED,
-                "detail": f"Not run: the dashboard's {seconds:g} s deadline passed before this widget could start",
-            }
+            entry.error = WidgetError(
+                code=DEADLINE_EXCEEDED,
+                detail=f"Not run: the dashboard's {seconds:g} s deadline passed before this widget could start",
+            )
         else:
             try:
-                entry["data"] = _widget_data(session, tenant, widget, rng, as_of, deadline)
+                entry.data = _widget_data(session, tenant, widget, rng, as_of, deadline)
             except AppError as exc:
-                entry["error"] = {"code": exc.code, "detail": exc.detail}
+                entry.error = WidgetError(code=exc.code, detail=exc.detail)
         out.append(entry)
-    return {
-        "dashboard_id": dashboard.id,
-        "from": rng.start.isoformat(),
-        "to": rng.end.isoformat(),
-        "as_of": as_of.isoformat() if as_of else None,
-        "widgets": out,
-    }
-
-
-def is_complete(data: dict[str, Any]) -> bool:
-    """Whether a dashboard_data answer holds every widget (none cut by the deadline), so it may be cached."""
-    return not any(w.get("error", {}).get("code") == DEADLINE_EXCEEDED for w in data["widgets"])
+    return DashboardDataRead(
+        dashboard_id=dashboard.id,
+        start=rng.start.isoformat(),
+        end=rng.end.isoformat(),
+        as_of=as_of.isoformat() if as_of else None,
+        widgets=out,
+    )
 
 
 def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:
-    dashboard = get_dashboard(session, tenant, dashboard_id)
+    dashboard = _owned(session, tenant, dashboard_id)
     tag, _ = freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at, str(start), str(end))
     return tag

@@ -10,8 +10,10 @@ from app.core.db import insert_or_ignore
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import decrypt_secret, encrypt_secret
 from app.models import DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
-from app.schemas.datasources import SheetsConfig, SqlConfig
+from app.schemas.common import Page, PageParams
+from app.schemas.datasources import DataSourceCreate, DataSourceRead, DataSourceUpdate, SheetsConfig, SqlConfig
 from app.services import connections, freshness
+from app.services.pagination import fetch_page
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_delete, scoped_select
 
@@ -41,7 +43,7 @@ def find_by_name(
     return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
-def get_or_create_by_name(
+def get_or_create_source(
     session: Session, tenant: Tenant, source_type: SourceType, name: str, config: dict[str, Any] | None = None
 ) -> DataSource:
     """The caller's source of this type and name, created when missing, locked for loading into it.
@@ -71,7 +73,7 @@ def _require_free_name(session: Session, tenant: Tenant, source_type: SourceType
         raise Conflict(f"A {source_type.value} data source named '{name}' already exists", code="duplicate_name")
 
 
-def create_source(
+def add_source(
     session: Session,
     tenant: Tenant,
     source_type: SourceType,
@@ -140,42 +142,47 @@ def _store_config(
     return {}, None
 
 
-def create(session: Session, tenant: Tenant, data: dict[str, Any]) -> DataSource:
-    """Validate the config for its type and save the source."""
-    source_type = SourceType(data["type"])
-    _require_free_name(session, tenant, source_type, data["name"])
-    config, secret = _store_config(source_type, data.get("config") or {}, None)
-    return create_source(
+def create_source(session: Session, tenant: Tenant, body: DataSourceCreate) -> DataSourceRead:
+    """Validate the config for its type and save the source (a SQL URL's password encrypted apart)."""
+    source_type = SourceType(body.type)
+    _require_free_name(session, tenant, source_type, body.name)
+    config, secret = _store_config(source_type, body.config, None)
+    source = add_source(
         session,
         tenant,
         source_type,
-        data["name"],
+        body.name,
         config,
         secret=secret,
-        is_recurring=data.get("is_recurring", False),
-        interval_minutes=data.get("interval_minutes"),
+        is_recurring=body.is_recurring,
+        interval_minutes=body.interval_minutes,
     )
+    return as_read(source)
 
 
-def update(session: Session, tenant: Tenant, source_id: int, changes: dict[str, Any]) -> DataSource:
+def update_source(session: Session, tenant: Tenant, source_id: int, changes: DataSourceUpdate) -> DataSourceRead:
+    """Apply the fields sent; a new config is validated like a new source's."""
     source = get_source(session, tenant, source_id)
-    if changes.get("name") not in (None, source.name):
-        _require_free_name(session, tenant, source.type, changes["name"])
-    if changes.get("config") is not None:
-        merged = {**public_config(source), **changes["config"]}
+    sent = changes.model_fields_set
+    if "name" in sent and changes.name != source.name:
+        _require_free_name(session, tenant, source.type, changes.name)
+        source.name = changes.name
+    if changes.config is not None:
+        merged = {**public_config(source), **changes.config}
         config, secret = _store_config(source.type, merged, source)
         source.config_json = config
         source.secret_encrypted = encrypt_secret(secret) if secret else None
-    for key in ("name", "is_recurring", "interval_minutes"):
-        if key in changes:
-            setattr(source, key, changes[key])
-    if source.is_recurring and source.type in (SourceType.CSV_UPLOAD, SourceType.XLSX_UPLOAD):
+    if "is_recurring" in sent:
+        source.is_recurring = changes.is_recurring
+    if "interval_minutes" in sent:
+        source.interval_minutes = changes.interval_minutes
+    if source.is_recurring and source.type.is_file:
         raise Unprocessable("file upload sources cannot be recurring", code="invalid_config")
     session.flush()
-    return source
+    return as_read(source)
 
 
-def delete(session: Session, tenant: Tenant, source_id: int) -> None:
+def delete_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Delete a source and, with it, its batches and curated rows."""
     source = get_source(session, tenant, source_id, lock=True)
     # The bulk tables carry no cascading foreign keys (see BulkOrgScoped): delete their rows first.
@@ -190,8 +197,15 @@ def delete(session: Session, tenant: Tenant, source_id: int) -> None:
     session.flush()
 
 
-def list_sources(session: Session, tenant: Tenant) -> list[DataSource]:
-    return list(session.scalars(scoped_select(tenant, DataSource).order_by(DataSource.name, DataSource.id)))
+def list_sources(session: Session, tenant: Tenant, page: PageParams) -> Page[DataSourceRead]:
+    """The org's data sources, by name (secrets masked)."""
+    stmt = scoped_select(tenant, DataSource).order_by(DataSource.name, DataSource.id)
+    return fetch_page(session, stmt, page, DataSourceRead, lambda row: as_read(row[0]))
+
+
+def read_source(session: Session, tenant: Tenant, source_id: int) -> DataSourceRead:
+    """One data source as clients see it (secrets masked)."""
+    return as_read(get_source(session, tenant, source_id))
 
 
 def connection_url(source: DataSource) -> str:
@@ -208,15 +222,16 @@ def public_config(source: DataSource) -> dict[str, Any]:
     return config
 
 
-def to_read(source: DataSource) -> dict[str, Any]:
-    return {
-        "id": source.id,
-        "name": source.name,
-        "type": source.type.value,
-        "config": public_config(source),
-        "is_recurring": source.is_recurring,
-        "interval_minutes": source.interval_minutes,
-        "created_by": source.created_by,
-        "created_at": source.created_at,
-        "updated_at": source.updated_at,
-    }
+def as_read(source: DataSource) -> DataSourceRead:
+    """The source as clients see it: its config with any secret masked."""
+    return DataSourceRead(
+        id=source.id,
+        name=source.name,
+        type=source.type.value,
+        config=public_config(source),
+        is_recurring=source.is_recurring,
+        interval_minutes=source.interval_minutes,
+        created_by=source.created_by,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
+    )

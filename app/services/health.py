@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app.core.config import PROJECT_ROOT
 from app.core.db import get_engine
+from app.schemas.health import ReadinessRead
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -26,7 +27,7 @@ def head_revisions() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def readiness() -> dict:
+def get_readiness() -> ReadinessRead:
     """Check the database connection and the migration state; never raises."""
     checks: dict[str, str] = {}
     try:
@@ -38,4 +39,4 @@ def readiness() -> dict:
     except Exception:
         checks.setdefault("database", "unreachable")
         checks.setdefault("migrations", "unknown")
-    return {"status": "ok" if all(v == "ok" for v in checks.values()) else "unavailable", "checks": checks}
+    return ReadinessRead(status="ok" if all(v == "ok" for v in checks.values()) else "unavailable", checks=checks)

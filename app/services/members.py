@@ -6,24 +6,27 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.models import Membership, Role, User
+from app.schemas.common import Page, PageParams
+from app.schemas.members import MemberCreate, MemberRead, MemberUpdate
 from app.services import auth as auth_service
+from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, scoped_select
 
 PRIVILEGED = {Role.OWNER, Role.ADMIN}
 
 
-def _row(membership: Membership, email: str) -> dict:
-    return {"user_id": membership.user_id, "email": email, "role": membership.role}
+def _read(membership: Membership, email: str) -> MemberRead:
+    return MemberRead(user_id=membership.user_id, email=email, role=membership.role)
 
 
-def list_members(session: Session, tenant: Tenant) -> list[dict]:
-    """Every member of the caller's organization."""
+def list_members(session: Session, tenant: Tenant, page: PageParams) -> Page[MemberRead]:
+    """The members of the caller's organization, by email."""
     stmt = (
         scoped_select(tenant, Membership, Membership, User.email)
         .join(User, User.id == Membership.user_id)
         .order_by(User.email)
     )
-    return [_row(m, email) for m, email in session.execute(stmt).all()]
+    return fetch_page(session, stmt, page, MemberRead, lambda row: _read(row[0], row[1]))
 
 
 def _get_member(session: Session, tenant: Tenant, user_id: int) -> tuple[Membership, str]:
@@ -50,31 +53,32 @@ def _owner_count(session: Session, tenant: Tenant) -> int:
     return len(session.scalars(stmt).all())
 
 
-def add_member(session: Session, tenant: Tenant, email: str, role: Role) -> dict:
+def create_member(session: Session, tenant: Tenant, body: MemberCreate) -> MemberRead:
     """Add a user (created if new) to the caller's organization."""
-    _require_can_manage(tenant, role)
-    user = auth_service.get_or_create_user(session, email)
-    if auth_service.membership_of(session, user.id, tenant.org_id) is not None:
+    _require_can_manage(tenant, body.role)
+    user = auth_service.get_or_create_user(session, body.email)
+    existing = scoped_select(tenant, Membership, Membership.id).where(Membership.user_id == user.id)
+    if session.scalar(existing) is not None:
         raise Conflict(f"{user.email} is already a member", code="already_member")
     # A concurrent add of the same email fails on the unique (org, user) key: 409 write_conflict, never a 500.
-    membership = Membership(organization_id=tenant.org_id, user_id=user.id, role=role)
+    membership = Membership(organization_id=tenant.org_id, user_id=user.id, role=body.role)
     session.add(membership)
     session.flush()
-    return _row(membership, user.email)
+    return _read(membership, user.email)
 
 
-def change_role(session: Session, tenant: Tenant, user_id: int, role: Role) -> dict:
+def update_member(session: Session, tenant: Tenant, user_id: int, body: MemberUpdate) -> MemberRead:
     """Change a member's role; the organization always keeps an Owner."""
     membership, email = _get_member(session, tenant, user_id)
-    _require_can_manage(tenant, membership.role, role)
-    if membership.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, tenant) <= 1:
+    _require_can_manage(tenant, membership.role, body.role)
+    if membership.role is Role.OWNER and body.role is not Role.OWNER and _owner_count(session, tenant) <= 1:
         raise Conflict("The organization must keep at least one Owner", code="last_owner")
-    membership.role = role
+    membership.role = body.role
     session.flush()
-    return _row(membership, email)
+    return _read(membership, email)
 
 
-def remove_member(session: Session, tenant: Tenant, user_id: int) -> None:
+def delete_member(session: Session, tenant: Tenant, user_id: int) -> None:
     """Remove a member; the last Owner cannot be removed."""
     membership, _ = _get_member(session, tenant, user_id)
     _require_can_manage(tenant, membership.role)

@@ -18,6 +18,7 @@ from app.core.config import get_settings
 from app.core.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from app.core.security import decrypt_secret, encrypt_secret
 from app.models import GoogleCredential
+from app.schemas.datasources import GoogleCredentialRead, GoogleCredentialUpdate
 from app.services.tenancy import Tenant, scoped_select
 
 logger = logging.getLogger("painel.sheets")
@@ -62,8 +63,9 @@ def _credential_kind(info: dict[str, Any]) -> str:
     )
 
 
-def save_credentials(session: Session, tenant: Tenant, info: dict[str, Any]) -> GoogleCredential:
+def update_google_credentials(session: Session, tenant: Tenant, body: GoogleCredentialUpdate) -> GoogleCredentialRead:
     """Store (or replace) the org's Google credential, encrypted; the secret is never returned."""
+    info = body.credentials
     kind = _credential_kind(info)
     _build_credentials(kind, info)  # refuse what google-auth cannot load
     record = session.scalars(scoped_select(tenant, GoogleCredential)).one_or_none()
@@ -74,7 +76,7 @@ def save_credentials(session: Session, tenant: Tenant, info: dict[str, Any]) -> 
     record.client_email = info.get("client_email") if kind == "service_account" else None
     record.secret_encrypted = encrypt_secret(json.dumps(info))
     session.flush()
-    return record
+    return GoogleCredentialRead.model_validate(record)
 
 
 def _build_credentials(kind: str, info: dict[str, Any]):

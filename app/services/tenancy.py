@@ -1,4 +1,9 @@
-"""The only place that builds organization filters for tenant tables."""
+"""The only place that builds organization filters for tenant tables.
+
+Every query on a tenant table starts here (a test scans the code for any that does not). The few deliberate
+exceptions are named helpers in the last section of this module: reads that happen before a tenant exists (sign-in
+looks up the user's memberships) and the scheduler's cross-org work. Custom SQL is scoped by the database (a view of
+the caller's rows; see services/indicators/custom_query.py), not by a filter built here."""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from app.core.db import set_all_orgs
 from app.core.errors import NotFound
-from app.models import Role
+from app.models import Membership, Role
+from app.models.base import TenantTable
 
-M = TypeVar("M")
+M = TypeVar("M", bound=TenantTable)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,19 @@ def get_scoped_or_404(
     return obj
 
 
+def scoped_update(tenant: Tenant, model: type[M]) -> Update:
+    """UPDATE of a tenant table, limited to the caller's organization."""
+    return update(model).where(model.organization_id == _require_org(tenant))
+
+
+def scoped_delete(tenant: Tenant, model: type[M]) -> Delete:
+    """DELETE from a tenant table, limited to the caller's organization."""
+    return delete(model).where(model.organization_id == _require_org(tenant))
+
+
+# --- Named exceptions: queries that cannot start from a tenant -----------------------------------------------
+
+
 @contextmanager
 def across_orgs(session: Session) -> Iterator[Session]:
     """The one exception to tenant isolation, for jobs that must read or maintain every org's rows (the
@@ -86,11 +105,14 @@ def unscoped_update_across_orgs(model: type[M]) -> Update:
     return update(model)
 
 
-def scoped_update(tenant: Tenant, model: type[M]) -> Update:
-    """UPDATE of a tenant table, limited to the caller's organization."""
-    return update(model).where(model.organization_id == _require_org(tenant))
+def membership_in_org(session: Session, user_id: int, org_id: int) -> Membership | None:
+    """A user's membership in one org, read while signing in (before a Tenant exists)."""
+    stmt = select(Membership).where(Membership.user_id == user_id, Membership.organization_id == org_id)
+    return session.scalars(stmt).one_or_none()
 
 
-def scoped_delete(tenant: Tenant, model: type[M]) -> Delete:
-    """DELETE from a tenant table, limited to the caller's organization."""
-    return delete(model).where(model.organization_id == _require_org(tenant))
+def memberships_of_user(user_id: int, *columns: Any) -> Select[Any]:
+    """A user's memberships in every org (sign-in, /auth/me, switch-org): the user's own rows, which row-level
+    security also lets through for the bound user."""
+    stmt = select(*columns) if columns else select(Membership)
+    return stmt.where(Membership.user_id == user_id)

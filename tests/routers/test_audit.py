@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.models import AuditEvent, DataSource, GoogleCredential, IngestionBatch, User
 from app.models.jobs import RunTrigger
-from app.services import runs as run_service
+from app.services.jobs import runs as run_service
 from tests.conftest import all_orgs_session
 from tests.ingest_helpers import Row, make_csv, upload
 from tests.routers.test_sheets import SHEET_ID, put_creds, service_account, sheets  # noqa: F401 fixture

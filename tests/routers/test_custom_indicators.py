@@ -90,7 +90,7 @@ def test_other_org_cannot_see_or_run(client, org_a, org_b, data):
             ).status_code
             == 404
         )
-    assert client.get("/indicators/custom", headers=org_b.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_b.headers()).json()["items"] == []
 
 
 def test_everything_reads_only_callers_rows(client, org_a, data):
@@ -146,7 +146,7 @@ def test_hostile_sql_is_refused(client, org_a, sql):
     assert r.status_code == 422, (sql, r.status_code, r.text)
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["detail"]
-    assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_a.headers()).json()["items"] == []
 
 
 @pytest.mark.parametrize(

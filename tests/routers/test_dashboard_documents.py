@@ -109,7 +109,7 @@ def test_ids_inside_documents_are_refused(client, org_a, org_b, where, field):
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "validation_error" and [e["field"] for e in r.json()["errors"]] == [field]
-    assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_a.headers()).json()["items"] == []
     # Nothing was stored and the id sequences are untouched: normal creations work in both orgs.
     for org in (org_a, org_b):
         created = create_custom(client, org)
@@ -174,7 +174,7 @@ def test_bad_documents_answer_422_naming_the_field(client, org_a, change, field,
     assert field in fields, fields
     assert message in next(e["message"] for e in body["errors"] if e["field"] == field)
     assert dashboards_of(client, org_a)["total"] == 0
-    assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_a.headers()).json()["items"] == []
 
 
 def test_bad_widget_param_values_are_refused_at_save(client, org_a):
@@ -245,7 +245,7 @@ def test_export_import_round_trip_in_another_org(client, org_a, org_b):
     imported = client.post("/dashboards/import", headers=org_b.headers("Admin"), json=doc)
     assert imported.status_code == 201, imported.text
     copy = imported.json()
-    theirs = client.get("/indicators/custom", headers=org_b.headers()).json()
+    theirs = client.get("/indicators/custom", headers=org_b.headers()).json()["items"]
     assert [(c["name"], c["sql"], c["parameters"]) for c in theirs] == [(ours["name"], ours["sql"], ours["parameters"])]
     assert theirs[0]["id"] != ours["id"]
 
@@ -274,10 +274,10 @@ def test_a_failing_import_stores_nothing(client, org_a):
     r = client.post("/dashboards/import", headers=org_a.headers("Admin"), json=doc)
     assert r.status_code == 422 and r.json()["code"] == "unknown_indicator"
     assert r.json()["detail"].startswith("widgets[1]: unknown indicator 'nope'")
-    assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_a.headers()).json()["items"] == []
     assert dashboards_of(client, org_a)["total"] == 0
     unsafe = document([{"title": "Evil", "custom_indicator": {**PER_UF, "sql": "SELECT email FROM users"}}])
     r = client.post("/dashboards/import", headers=org_a.headers("Admin"), json=unsafe)
     assert r.status_code == 422 and r.json()["code"] == "unsafe_sql"
     assert r.json()["detail"].startswith("widgets[0].custom_indicator: ")
-    assert client.get("/indicators/custom", headers=org_a.headers()).json() == []
+    assert client.get("/indicators/custom", headers=org_a.headers()).json()["items"] == []

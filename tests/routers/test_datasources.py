@@ -121,7 +121,7 @@ def test_password_is_encrypted_at_rest_and_never_returned(client, org_a, org_b, 
     for body in bodies:
         assert PG_PASSWORD not in body
     assert client.get(f"/datasources/{source['id']}", headers=org_b.headers()).status_code == 404
-    assert client.get("/datasources", headers=org_b.headers()).json() == []
+    assert client.get("/datasources", headers=org_b.headers()).json()["items"] == []
 
 
 def test_incremental_run_appends_only_new_rows(client, org_a, customer_pg):
@@ -203,7 +203,7 @@ def test_failed_run_is_recorded_with_a_clear_error(client, org_a, customer_pg):
 def test_invalid_sql_source_is_422(client, org_a, config, fragment):
     r = client.post("/datasources", headers=org_a.headers("Admin"), json={"name": "x", "type": "sql", "config": config})
     assert r.status_code == 422 and fragment.lower() in r.json()["detail"].lower(), r.text
-    assert client.get("/datasources", headers=org_a.headers()).json() == []
+    assert client.get("/datasources", headers=org_a.headers()).json()["items"] == []
 
 
 def test_connection_test_endpoint(client, org_a, customer_mysql, customer_pg, monkeypatch):
@@ -351,4 +351,8 @@ def test_source_names_are_unique_per_type(client, org_a):
     renamed = client.post("/datasources", headers=h, json={"name": "Outra", "type": "csv_upload"}).json()
     clash = client.patch(f"/datasources/{renamed['id']}", headers=h, json={"name": "Planilha"})
     assert clash.status_code == 409 and clash.json()["code"] == "duplicate_name"
-    assert [s["name"] for s in client.get("/datasources", headers=h).json()] == ["Outra", "Planilha", "Planilha"]
+    assert [s["name"] for s in client.get("/datasources", headers=h).json()["items"]] == [
+        "Outra",
+        "Planilha",
+        "Planilha",
+    ]

@@ -183,7 +183,7 @@ def test_etag_and_304_change_with_data(client, org_a):
 
 
 def test_catalog_lists_indicators(client, org_a):
-    keys = [i["key"] for i in client.get("/indicators", headers=org_a.headers("Viewer")).json()]
+    keys = [i["key"] for i in client.get("/indicators", headers=org_a.headers("Viewer")).json()["items"]]
     assert keys == ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def emails_roles(resp):
-    return {m["email"]: m["role"] for m in resp.json()}
+    return {m["email"]: m["role"] for m in resp.json()["items"]}
 
 
 def test_list_members_shows_only_own_org(client, org_a, org_b):
@@ -62,7 +62,12 @@ def test_other_orgs_member_is_404(client, org_a, org_b):
         r = getattr(client, method)(f"/members/{org_b.users['Editor']}", headers=org_a.headers(), **kwargs)
         assert r.status_code == 404
         assert "org-b" not in r.text
-    assert client.get("/members", headers=org_b.headers()).json()[1]["role"] in {"Owner", "Admin", "Editor", "Viewer"}
+    assert client.get("/members", headers=org_b.headers()).json()["items"][1]["role"] in {
+        "Owner",
+        "Admin",
+        "Editor",
+        "Viewer",
+    }
     assert emails_roles(client.get("/members", headers=org_b.headers()))["editor@org-b.example.com"] == "Editor"
 
 

@@ -93,7 +93,7 @@ def test_authorized_user_flow_and_source_reuse(client, org_a, sheets):
     first = ingest(client, org_a).json()
     again = ingest(client, org_a, data_source_id=first["data_source_id"]).json()
     assert again["data_source_id"] == first["data_source_id"] and again["rows_loaded"] == 3
-    sources = client.get("/datasources", headers=org_a.headers()).json()
+    sources = client.get("/datasources", headers=org_a.headers()).json()["items"]
     assert [(s["type"], s["config"]["spreadsheet_id"]) for s in sources] == [("google_sheets", SHEET_ID)]
 
 

@@ -32,7 +32,7 @@ def events(**where) -> list[tuple]:
 def make_source(org_id: int, name: str) -> int:
     with all_orgs_session() as s:
         tenant = Tenant(org_id=org_id, user_id=None, role=Role.OWNER)
-        return datasource_service.create_source(s, tenant, SourceType.CSV_UPLOAD, name).id
+        return datasource_service.add_source(s, tenant, SourceType.CSV_UPLOAD, name).id
 
 
 def test_bulk_update_is_recorded_per_row_in_each_rows_org(org_a, org_b):

@@ -414,7 +414,7 @@ def test_pymysql_connects_to_the_rewritten_ip(monkeypatch, mariadb):
 
 
 def test_connection_to_postgres(postgres):
-    result = conn_service.test_connection(postgres, allow_private=True)
+    result = conn_service.test_connection(postgres, allow_private=True).model_dump()
     import psycopg2
 
     with psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test") as raw:
@@ -426,7 +426,7 @@ def test_connection_to_postgres(postgres):
 
 
 def test_connection_to_mariadb(mariadb):
-    result = conn_service.test_connection(mariadb, allow_private=True)
+    result = conn_service.test_connection(mariadb, allow_private=True).model_dump()
     import pymysql
 
     raw = pymysql.connect(host="127.0.0.1", port=3306, user="root", database="test")
@@ -504,7 +504,7 @@ def test_mariadb_password_auth(mariadb_user):
     good = URL.create(
         "mysql+pymysql", username=name, password=password, host="127.0.0.1", port=3306, database="test"
     ).render_as_string(hide_password=False)
-    assert conn_service.test_connection(good, allow_private=True)["ok"] is True
+    assert conn_service.test_connection(good, allow_private=True).ok is True
     bad = URL.create(
         "mysql+pymysql", username=name, password="wrong-" + password, host="127.0.0.1", port=3306, database="test"
     ).render_as_string(hide_password=False)

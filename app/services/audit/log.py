@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from app.core.errors import Unprocessable
 from app.models import AuditEvent
+from app.schemas.audit import AuditEventRead
+from app.schemas.common import Page, PageParams
+from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, scoped_select
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
@@ -32,9 +34,7 @@ def _instant(value: date | datetime, *, end: bool) -> datetime:
     return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
 
 
-def list_events(
-    session: Session, tenant: Tenant, filters: AuditFilter, limit: int, offset: int
-) -> tuple[list[AuditEvent], int]:
+def list_events(session: Session, tenant: Tenant, filters: AuditFilter, page: PageParams) -> Page[AuditEventRead]:
     """The org's events, newest first, with the total that match the filters."""
     stmt = scoped_select(tenant, AuditEvent)
     if filters.action:
@@ -54,6 +54,4 @@ def list_events(
         stmt = stmt.where(AuditEvent.created_at >= start)
     if end is not None:
         stmt = stmt.where(AuditEvent.created_at <= end if end_included else AuditEvent.created_at < end)
-    total = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
-    page = stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(page)), total
+    return fetch_page(session, stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()), page, AuditEventRead)

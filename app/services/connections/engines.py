@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, literal_column, select
 from sqlalchemy.pool import NullPool
 
 from app.core.errors import Unprocessable
+from app.schemas.datasources import ConnectionTestRead
 from app.services.connections import addresses
 from app.services.connections.checks import CheckedUrl, check_url
 from app.services.connections.urls import mask_url
@@ -196,7 +197,7 @@ def _server_version(engine: Engine) -> str:
     return numbers or "unknown"
 
 
-def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_timeout: int = 5) -> dict:
+def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_timeout: int = 5) -> ConnectionTestRead:
     """Check, connect, run SELECT 1 and report the server version; failures are 422 with a stable code."""
     checked = check_url(raw_url, allow_private=allow_private)
     engine = open_engine(checked, connect_timeout=connect_timeout, statement_timeout_ms=connect_timeout * 1000)
@@ -235,14 +236,14 @@ def test_connection(raw_url: str, *, allow_private: bool | None = None, connect_
             version = _server_version(engine)
     finally:
         engine.dispose()
-    return {
-        "ok": True,
-        "dialect": checked.dialect,
-        "driver": checked.driver,
-        "server_version": version,
-        "latency_ms": round((answered - connected) * 1000, 2),
-        "connect_ms": round((connected - started) * 1000, 2),
-    }
+    return ConnectionTestRead(
+        ok=True,
+        dialect=checked.dialect,
+        driver=checked.driver,
+        server_version=version,
+        latency_ms=round((answered - connected) * 1000, 2),
+        connect_ms=round((connected - started) * 1000, 2),
+    )
 
 
 def run_failure(checked: CheckedUrl, exc: BaseException, *, timeout_ms: int) -> Unprocessable:

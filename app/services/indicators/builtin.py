@@ -104,9 +104,7 @@ def kpis(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, **_
     }
 
 
-def top_categorias(
-    session: Session, tenant: Tenant, rng: DateRange, filters: Filters, *, limit: int = 10, **_: Any
-) -> dict:
+def top_categorias(session: Session, tenant: Tenant, rng: DateRange, filters: Filters, *, limit: int, **_: Any) -> dict:
     """The N categories with the largest totals, their share, and the rest as `others`."""
     total_value = func.sum(Fact.value).label("total")
     stmt = (

@@ -3,25 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, Unprocessable
+from app.schemas.common import Page
+from app.schemas.indicators import IndicatorParameterRead, IndicatorRead
 from app.services import freshness
 from app.services.indicators import builtin
 from app.services.indicators.ranges import DateRange, Filters
 from app.services.tenancy import Tenant
 
 COMMON_PARAMETERS = [
-    {"name": "from", "type": "date", "required": True, "description": "First day of the range (ISO date)"},
-    {"name": "to", "type": "date", "required": True, "description": "Last day of the range (ISO date)"},
-    {"name": "data_source_id", "type": "integer", "required": False, "description": "Only this source's data"},
-    {"name": "category", "type": "string", "required": False, "description": "Only this category"},
-    {"name": "uf", "type": "string", "required": False, "description": "Only this state (2-letter UF)"},
+    IndicatorParameterRead(name="from", type="date", required=True, description="First day of the range (ISO date)"),
+    IndicatorParameterRead(name="to", type="date", required=True, description="Last day of the range (ISO date)"),
+    IndicatorParameterRead(
+        name="data_source_id", type="integer", required=False, description="Only this source's data"
+    ),
+    IndicatorParameterRead(name="category", type="string", required=False, description="Only this category"),
+    IndicatorParameterRead(name="uf", type="string", required=False, description="Only this state (2-letter UF)"),
 ]
+
+
+@dataclass(frozen=True)
+class IntegerOption:
+    """An indicator-specific integer parameter: the one place that says its name, bounds and default."""
+
+    name: str
+    default: int
+    minimum: int
+    maximum: int
+    description: str
+
+    def describe(self) -> IndicatorParameterRead:
+        text = f"{self.description} ({self.minimum}-{self.maximum}, default {self.default})"
+        return IndicatorParameterRead(name=self.name, type="integer", required=False, description=text)
+
+    def parse(self, value: Any) -> int:
+        """The option's value from a widget's params or a query string (422 when out of bounds)."""
+        if value is None:
+            return self.default
+        try:
+            if isinstance(value, bool | float):
+                raise ValueError
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Unprocessable(f"{self.name} must be an integer", code="invalid_parameter") from None
+        if not self.minimum <= number <= self.maximum:
+            raise Unprocessable(
+                f"{self.name} must be between {self.minimum} and {self.maximum}", code="invalid_parameter"
+            )
+        return number
+
+
+TOP_LIMIT = IntegerOption("limit", default=10, minimum=1, maximum=100, description="How many categories")
 
 
 @dataclass(frozen=True)
@@ -30,15 +68,19 @@ class Indicator:
     title: str
     description: str
     compute: Callable[..., dict]
-    extra_parameters: list[dict[str, Any]] = field(default_factory=list)
+    options: tuple[IntegerOption, ...] = ()
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "description": self.description,
-            "parameters": COMMON_PARAMETERS + self.extra_parameters,
-        }
+    @property
+    def option_names(self) -> set[str]:
+        return {option.name for option in self.options}
+
+    def describe(self) -> IndicatorRead:
+        return IndicatorRead(
+            key=self.key,
+            title=self.title,
+            description=self.description,
+            parameters=COMMON_PARAMETERS + [option.describe() for option in self.options],
+        )
 
 
 CATALOG: dict[str, Indicator] = {
@@ -70,7 +112,7 @@ CATALOG: dict[str, Indicator] = {
             "Top categorias",
             "The categories with the largest totals and their share.",
             builtin.top_categorias,
-            [{"name": "limit", "type": "integer", "required": False, "description": "How many (1-100, default 10)"}],
+            (TOP_LIMIT,),
         ),
         Indicator(
             "acumulado-ano",
@@ -82,9 +124,9 @@ CATALOG: dict[str, Indicator] = {
 }
 
 
-def catalog() -> list[dict[str, Any]]:
+def list_indicators() -> Page[IndicatorRead]:
     """Every ready-made indicator with its parameters."""
-    return [indicator.describe() for indicator in CATALOG.values()]
+    return Page[IndicatorRead].whole([indicator.describe() for indicator in CATALOG.values()])
 
 
 def get_indicator(key: str) -> Indicator:
@@ -95,16 +137,8 @@ def get_indicator(key: str) -> Indicator:
 
 
 def extra_options(key: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validated indicator-specific options (e.g. top-categorias' limit)."""
-    if key == "top-categorias" and params.get("limit") is not None:
-        try:
-            limit = int(params["limit"])
-        except (TypeError, ValueError):
-            raise Unprocessable("limit must be an integer", code="invalid_parameter") from None
-        if not 1 <= limit <= 100:
-            raise Unprocessable("limit must be between 1 and 100", code="invalid_parameter")
-        return {"limit": limit}
-    return {}
+    """The indicator's own options, validated, with their defaults (e.g. top-categorias' limit)."""
+    return {option.name: option.parse(params.get(option.name)) for option in get_indicator(key).options}
 
 
 def compute(

@@ -20,10 +20,17 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.core.errors import AppError, Conflict, ServiceUnavailable, Unprocessable
 from app.models import CustomIndicator, Widget
-from app.schemas.dashboards import CustomIndicatorCreate, CustomIndicatorUpdate
+from app.schemas.common import Page, PageParams
+from app.schemas.indicators_custom import (
+    CustomIndicatorCreate,
+    CustomIndicatorRead,
+    CustomIndicatorUpdate,
+    CustomRunRead,
+)
 from app.services import freshness
 from app.services.indicators import custom_query
 from app.services.indicators.custom_query import ORG_BIND
+from app.services.pagination import fetch_page
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_select
 
@@ -66,24 +73,26 @@ def _unique_name(session: Session, tenant: Tenant, name: str, exclude_id: int | 
         raise Conflict(f"A custom indicator named '{name}' already exists", code="duplicate_name")
 
 
-def list_custom(session: Session, tenant: Tenant) -> list[CustomIndicator]:
-    return list(session.scalars(scoped_select(tenant, CustomIndicator).order_by(CustomIndicator.name)))
+def list_custom_indicators(session: Session, tenant: Tenant, page: PageParams) -> Page[CustomIndicatorRead]:
+    """The org's custom indicators, by name."""
+    stmt = scoped_select(tenant, CustomIndicator).order_by(CustomIndicator.name, CustomIndicator.id)
+    return fetch_page(session, stmt, page, CustomIndicatorRead)
 
 
-def get_custom(session: Session, tenant: Tenant, indicator_id: int) -> CustomIndicator:
+def get_custom_indicator(session: Session, tenant: Tenant, indicator_id: int) -> CustomIndicator:
     return get_scoped_or_404(session, tenant, CustomIndicator, indicator_id, "Custom indicator")
 
 
-def find_custom(session: Session, tenant: Tenant, indicator_id: int) -> CustomIndicator | None:
+def find_custom_indicator(session: Session, tenant: Tenant, indicator_id: int) -> CustomIndicator | None:
     """The caller's custom indicator with this id, or None (another org's is None too)."""
     return get_scoped(session, tenant, CustomIndicator, indicator_id)
 
 
-def find_custom_by_name(session: Session, tenant: Tenant, name: str) -> CustomIndicator | None:
+def find_custom_indicator_by_name(session: Session, tenant: Tenant, name: str) -> CustomIndicator | None:
     return session.scalar(scoped_select(tenant, CustomIndicator).where(CustomIndicator.name == name))
 
 
-def create_custom(session: Session, tenant: Tenant, body: CustomIndicatorCreate) -> CustomIndicator:
+def create_custom_indicator(session: Session, tenant: Tenant, body: CustomIndicatorCreate) -> CustomIndicator:
     """Validate and save a custom indicator."""
     validate(session, body.sql, (spec.name for spec in body.parameters))
     _unique_name(session, tenant, body.name)
@@ -100,11 +109,11 @@ def create_custom(session: Session, tenant: Tenant, body: CustomIndicatorCreate)
     return indicator
 
 
-def update_custom(
+def update_custom_indicator(
     session: Session, tenant: Tenant, indicator_id: int, changes: CustomIndicatorUpdate
 ) -> CustomIndicator:
     """Apply the fields sent; the SQL and parameters are checked together as they will be saved."""
-    indicator = get_custom(session, tenant, indicator_id)
+    indicator = get_custom_indicator(session, tenant, indicator_id)
     sent = changes.model_fields_set
     sql = changes.sql if "sql" in sent else indicator.sql
     parameters = [spec.model_dump() for spec in changes.parameters] if "parameters" in sent else indicator.parameters
@@ -119,8 +128,8 @@ def update_custom(
     return indicator
 
 
-def delete_custom(session: Session, tenant: Tenant, indicator_id: int) -> None:
-    indicator = get_custom(session, tenant, indicator_id)
+def delete_custom_indicator(session: Session, tenant: Tenant, indicator_id: int) -> None:
+    indicator = get_custom_indicator(session, tenant, indicator_id)
     used = session.scalar(scoped_select(tenant, Widget, func.count()).where(Widget.custom_indicator_id == indicator.id))
     if used:
         raise Conflict(f"Custom indicator {indicator.id} is used by {used} widget(s); remove them first", code="in_use")
@@ -176,14 +185,14 @@ def check_widget_params(indicator: CustomIndicator, params: dict[str, Any], wher
                 raise Unprocessable(f"{where}: {exc.detail}", code=exc.code) from None
 
 
-def run(
+def run_custom_indicator(
     session: Session,
     tenant: Tenant,
     indicator: CustomIndicator,
     raw_params: dict[str, Any],
     *,
     deadline: float | None = None,
-) -> dict[str, Any]:
+) -> CustomRunRead:
     """Execute a custom indicator for the caller's org: columns, rows (capped in number and bytes), truncation.
 
     deadline (time.monotonic()) shortens the statement timeout when it comes first; a query cut by it raises
@@ -204,13 +213,13 @@ def run(
             raise _timed_out(limits) from None
         raise Unprocessable(_db_error_message(exc), code="query_failed") from None
     _, as_of = freshness.stamp(session, tenant)
-    return {
-        "columns": result.columns,
-        "rows": [dict(zip(result.columns, row, strict=True)) for row in result.rows],
-        "truncated": result.truncated is not None,
-        "truncated_reason": result.truncated,
-        "as_of": as_of.isoformat() if as_of else None,
-    }
+    return CustomRunRead(
+        columns=result.columns,
+        rows=[dict(zip(result.columns, row, strict=True)) for row in result.rows],
+        truncated=result.truncated is not None,
+        truncated_reason=result.truncated,
+        as_of=as_of.isoformat() if as_of else None,
+    )
 
 
 def _first_line(exc: DBAPIError) -> str:

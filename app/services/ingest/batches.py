@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from app.models import BatchStatus, Fact, IngestionBatch, RejectedRow, StagingRow
+from app.schemas.common import Page, PageParams
+from app.schemas.ingest import (
+    BatchPreviewRead,
+    BatchRead,
+    BatchReportRead,
+    CuratedPreviewRow,
+    RejectedRowRead,
+    StagingPreviewRow,
+)
+from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
 
 REJECTED_SAMPLE = 20
@@ -33,40 +43,40 @@ def current_batch_with_content(session: Session, tenant: Tenant, source_id: int,
 
 
 def list_batches(
-    session: Session, tenant: Tenant, *, data_source_id: int | None, limit: int, offset: int
-) -> tuple[list[IngestionBatch], int]:
+    session: Session, tenant: Tenant, page: PageParams, data_source_id: int | None = None
+) -> Page[BatchRead]:
     """The caller's batches, newest first."""
     stmt = scoped_select(tenant, IngestionBatch)
     if data_source_id is not None:
         stmt = stmt.where(IngestionBatch.data_source_id == data_source_id)
-    total = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
-    items = session.scalars(stmt.order_by(IngestionBatch.id.desc()).limit(limit).offset(offset)).all()
-    return list(items), total
+    return fetch_page(session, stmt.order_by(IngestionBatch.id.desc()), page, BatchRead)
 
 
-def _rejected(session: Session, tenant: Tenant, batch_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
-    stmt = (
+def read_batch(session: Session, tenant: Tenant, batch_id: int) -> BatchRead:
+    """One batch of the caller's org."""
+    return BatchRead.model_validate(get_batch(session, tenant, batch_id))
+
+
+def _rejected_rows(tenant: Tenant, batch_id: int) -> Select[Any]:
+    return (
         scoped_select(tenant, RejectedRow)
         .where(RejectedRow.batch_id == batch_id)
         .order_by(RejectedRow.line_no, RejectedRow.id)
-        .limit(limit)
-        .offset(offset)
     )
-    return [
-        {"line": r.line_no, "column": r.column, "value": r.value, "reason": r.reason} for r in session.scalars(stmt)
-    ]
 
 
-def list_errors(
-    session: Session, tenant: Tenant, batch_id: int, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+def _rejected_read(row: Any) -> RejectedRowRead:
+    rejected = row[0]
+    return RejectedRowRead(line=rejected.line_no, column=rejected.column, value=rejected.value, reason=rejected.reason)
+
+
+def list_batch_errors(session: Session, tenant: Tenant, batch_id: int, page: PageParams) -> Page[RejectedRowRead]:
     """Every rejected cell of a batch, by line."""
     get_batch(session, tenant, batch_id)
-    total = session.scalar(scoped_select(tenant, RejectedRow, func.count()).where(RejectedRow.batch_id == batch_id))
-    return _rejected(session, tenant, batch_id, limit, offset), total
+    return fetch_page(session, _rejected_rows(tenant, batch_id), page, RejectedRowRead, _rejected_read)
 
 
-def preview(session: Session, tenant: Tenant, batch_id: int, limit: int) -> dict[str, Any]:
+def get_batch_preview(session: Session, tenant: Tenant, batch_id: int, limit: int) -> BatchPreviewRead:
     """The first staging rows (as received) and curated rows of a batch."""
     batch = get_batch(session, tenant, batch_id)
     staged = session.scalars(
@@ -78,32 +88,32 @@ def preview(session: Session, tenant: Tenant, batch_id: int, limit: int) -> dict
     curated = session.scalars(
         scoped_select(tenant, Fact).where(Fact.batch_id == batch.id).order_by(Fact.id).limit(limit)
     ).all()
-    return {
-        "batch_id": batch.id,
-        "header": batch.details.get("header", []),
-        "staging": [{"line": s.line_no, "raw": s.raw, "valid": s.is_valid} for s in staged],
-        "curated": [
-            {"date": f.date, "value": f.value, "uf": f.uf, "category": f.category, "attributes": f.attributes}
-            for f in curated
-        ],
-    }
+    return BatchPreviewRead(
+        batch_id=batch.id,
+        header=batch.details.get("header", []),
+        staging=[StagingPreviewRow(line=s.line_no, raw=s.raw, valid=s.is_valid) for s in staged],
+        curated=[CuratedPreviewRow.model_validate(f) for f in curated],
+    )
 
 
-def report(session: Session, tenant: Tenant, batch: IngestionBatch, *, duplicate: bool = False) -> dict[str, Any]:
-    """The upload report of an existing batch."""
-    return {
-        "batch_id": batch.id,
-        "data_source_id": batch.data_source_id,
-        "status": batch.status.value,
-        "dry_run": False,
-        "duplicate": duplicate,
-        "rows_received": batch.rows_received,
-        "rows_loaded": batch.rows_loaded,
-        "rows_rejected": batch.rows_rejected,
-        "detected": batch.details.get("detected", {}),
-        "mapping": batch.details.get("mapping", {}),
-        "rejected_sample": _rejected(session, tenant, batch.id, REJECTED_SAMPLE, 0),
-    }
+def batch_report(
+    session: Session, tenant: Tenant, batch: IngestionBatch, *, duplicate: bool = False
+) -> BatchReportRead:
+    """The upload report of a stored batch (the one place that builds it; dry runs have no batch)."""
+    sample = session.execute(_rejected_rows(tenant, batch.id).limit(REJECTED_SAMPLE)).all()
+    return BatchReportRead(
+        batch_id=batch.id,
+        data_source_id=batch.data_source_id,
+        status=batch.status.value,
+        dry_run=False,
+        duplicate=duplicate,
+        rows_received=batch.rows_received,
+        rows_loaded=batch.rows_loaded,
+        rows_rejected=batch.rows_rejected,
+        detected=batch.details.get("detected", {}),
+        mapping=batch.details.get("mapping", {}),
+        rejected_sample=[_rejected_read(row) for row in sample],
+    )
 
 
 def last_incremental_value(session: Session, tenant: Tenant, source_id: int) -> Any:

@@ -21,7 +21,9 @@ from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
 from app.models import BatchStatus, DataSource, IngestionBatch
 from app.models.base import utcnow
+from app.schemas.ingest import BatchReportRead, RejectedRowRead
 from app.services import freshness
+from app.services.ingest import batches as batch_service
 from app.services.ingest import mapping as mapping_rules
 from app.services.ingest import staging
 from app.services.ingest.readers.base import Chunk, TableReader
@@ -63,10 +65,6 @@ def _stage(session: Session, org_id: int, batch_id: int, staged, rejected) -> No
     staging.write_rejected(session, org_id, batch_id, rejected)
 
 
-def _rejected_sample(items) -> list[dict]:
-    return [{"line": line, "column": column, "value": value, "reason": reason} for line, column, value, reason in items]
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     # Millions of short-lived row lists trigger the cyclic collector over and over (a third of a CSV pass);
@@ -82,7 +80,7 @@ def _gc_paused() -> Iterator[None]:
 
 def load_table(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
-) -> dict[str, Any]:
+) -> BatchReportRead:
     """Run the pipeline over a reader; returns the batch report (nothing is written on a dry run)."""
     with _gc_paused():
         return _load(session, tenant, source, reader, options)
@@ -90,7 +88,7 @@ def load_table(
 
 def _load(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
-) -> dict[str, Any]:
+) -> BatchReportRead:
     header = list(reader.header)
     if len(header) > MAX_COLUMNS:
         raise Unprocessable(
@@ -174,16 +172,21 @@ def _load(
         batch.finished_at = utcnow()
         freshness.bump(session, tenant)
         session.flush()
-    return {
-        "batch_id": batch.id if batch else None,
-        "data_source_id": source.id if source else None,
-        "status": batch.status.value if batch else "dry_run",
-        "dry_run": options.dry_run,
-        "duplicate": False,
-        "rows_received": received,
-        "rows_loaded": loaded,
-        "rows_rejected": rejected_rows,
-        "detected": detected,
-        "mapping": used_mapping,
-        "rejected_sample": _rejected_sample(sample),
-    }
+    if batch is not None:
+        return batch_service.batch_report(session, tenant, batch)
+    return BatchReportRead(
+        batch_id=None,
+        data_source_id=source.id if source else None,
+        status="dry_run",
+        dry_run=True,
+        duplicate=False,
+        rows_received=received,
+        rows_loaded=loaded,
+        rows_rejected=rejected_rows,
+        detected=detected,
+        mapping=used_mapping,
+        rejected_sample=[
+            RejectedRowRead(line=line, column=column, value=value, reason=reason)
+            for line, column, value, reason in sample
+        ],
+    )

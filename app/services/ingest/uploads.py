@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
 from app.core.limits import json_text_problem
 from app.models import DataSource, SourceType
+from app.schemas.ingest import BatchReportRead
 from app.services import datasources as datasource_service
 from app.services.ingest import batches as batch_service
 from app.services.ingest.pipeline import LoadOptions, load_table
@@ -70,7 +71,7 @@ def _target_source(
     source_name = (name or file_name).strip()[:200] or "upload"
     if dry_run:
         return datasource_service.find_by_name(session, tenant, UPLOAD_TYPES[kind], source_name)
-    return datasource_service.get_or_create_by_name(session, tenant, UPLOAD_TYPES[kind], source_name)
+    return datasource_service.get_or_create_source(session, tenant, UPLOAD_TYPES[kind], source_name)
 
 
 def ingest_upload(
@@ -85,7 +86,7 @@ def ingest_upload(
     mapping: str | None = None,
     sheet: str | None = None,
     dry_run: bool = False,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[BatchReportRead, bool]:
     """Ingest one uploaded file; returns (report, created). The same file again for the same source is
     answered with the existing batch (created=False) and changes nothing."""
     explicit_mapping = parse_mapping(mapping)
@@ -104,7 +105,7 @@ def ingest_upload(
             "mapping": explicit_mapping,
             "sheet": sheet or None,
         }:
-            return batch_service.report(session, tenant, existing, duplicate=True), False
+            return batch_service.batch_report(session, tenant, existing, duplicate=True), False
     options = LoadOptions(
         mapping=explicit_mapping,
         dry_run=dry_run,

@@ -1,5 +1,5 @@
-"""Run the scheduler as its own process (`python -m app.scheduler`), for deployments that set
-SCHEDULER_ENABLED=false on the API workers."""
+"""Run the scheduler as its own process (`python -m app.cron`), for deployments that set SCHEDULER_ENABLED=false
+on the API workers."""
 
 from __future__ import annotations
 

@@ -12,10 +12,11 @@ from app.core.config import get_settings
 from app.core.db import get_engine
 from app.models import DataSource, JobRun, RunStatus, RunTrigger
 from app.models.base import utcnow
-from app.services import runs as run_service
+from app.services.jobs import locks
+from app.services.jobs import runs as run_service
 from app.services.tenancy import across_orgs, unscoped_select_across_orgs, unscoped_update_across_orgs
 
-logger = logging.getLogger("painel.schedule")
+logger = logging.getLogger("painel.jobs")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def reap_stale_runs(session: Session) -> int:
         ).all()
         for run in candidates:
             # On Postgres a live run holds its source's advisory lock; a free lock means its worker is gone.
-            if get_engine().dialect.name == "postgresql" and not run_service.lock_is_free(run.data_source_id):
+            if get_engine().dialect.name == "postgresql" and not locks.lock_is_free(run.data_source_id):
                 continue
             session.execute(
                 unscoped_update_across_orgs(JobRun)

@@ -126,9 +126,9 @@ def test_scheduler_in_lifespan_runs_without_any_request(org_a, customer_pg, monk
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-    from app.services import datasources as datasource_service
     from app.models import Role
     from app.schemas.datasources import DataSourceCreate
+    from app.services import datasources as datasource_service
     from app.services.tenancy import Tenant
 
     rows = vendas_rows(30)

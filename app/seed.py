@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.core.config import get_settings
 from app.core.db import bind_org, session_scope
 from app.models import Membership, Organization, Role
+from app.schemas.ingest import BatchReportRead
 from app.services import auth as auth_service
 from app.services.ingest import uploads as upload_service
 from app.services.ingest.values import UF_CODES
@@ -87,7 +88,7 @@ def demo_csv() -> bytes:
     return out.getvalue().encode("cp1252")
 
 
-def seed_demo() -> dict:
+def seed_demo() -> BatchReportRead:
     """Create the demo org, its Owner, and load the sample dataset (idempotent)."""
     with session_scope() as session:
         org = session.scalars(select(Organization).where(Organization.slug == DEMO_SLUG)).one_or_none()

@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         return self.DATABASE_URL.startswith("sqlite")
 
     @property
+    def jwt_key(self) -> str:
+        """JWT_SECRET once validate_settings has checked or generated it."""
+        if not self.JWT_SECRET:
+            raise ConfigError("JWT_SECRET is not set")
+        return self.JWT_SECRET
+
+    @property
+    def secrets_key(self) -> str:
+        """SECRETS_KEY once validate_settings has checked or generated it."""
+        if not self.SECRETS_KEY:
+            raise ConfigError("SECRETS_KEY is not set")
+        return self.SECRETS_KEY
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.MAX_UPLOAD_MB * 1024 * 1024
 

@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
@@ -111,13 +112,21 @@ def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conf
     call inserted the row; False when it existed (on Postgres, after waiting for a concurrent insert to commit)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        stmt: Any = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     else:  # pragma: no cover - the app database is Postgres or SQLite
         raise NotImplementedError(dialect)
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return session.execute(stmt).rowcount == 1
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]  # DML gives a cursor result
+    return result.rowcount == 1
+
+
+def driver_connection(connection: Connection) -> Any:
+    """The DB-API connection under a SQLAlchemy connection (for COPY, SQLite progress handlers and limits)."""
+    raw = connection.connection.driver_connection
+    if raw is None:  # pragma: no cover - an open connection always has one
+        raise RuntimeError("the connection has no DB-API connection")
+    return raw
 
 
 def bind_org(session: Session, org_id: int) -> None:

@@ -39,7 +39,7 @@ def create_access_token(user_id: int, org_id: int) -> str:
         "iat": now,
         "exp": now + timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES),
     }
-    return jwt.encode(payload, settings.JWT_SECRET, algorithm=settings.JWT_ALGORITHM)
+    return jwt.encode(payload, settings.jwt_key, algorithm=settings.JWT_ALGORITHM)
 
 
 def decode_access_token(token: str) -> TokenClaims:
@@ -47,7 +47,7 @@ def decode_access_token(token: str) -> TokenClaims:
     settings = get_settings()
     try:
         payload = jwt.decode(
-            token, settings.JWT_SECRET, algorithms=[settings.JWT_ALGORITHM], options={"require": REQUIRED_CLAIMS}
+            token, settings.jwt_key, algorithms=[settings.JWT_ALGORITHM], options={"require": REQUIRED_CLAIMS}
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("Token has expired") from exc
@@ -110,7 +110,7 @@ def check_password_strength(password: str, user_inputs: list[str]) -> None:
 
 
 def _fernet() -> Fernet:
-    return Fernet(get_settings().SECRETS_KEY.encode())
+    return Fernet(get_settings().secrets_key.encode())
 
 
 def encrypt_secret(plain: str) -> str:

@@ -11,6 +11,10 @@ T = TypeVar("T")
 
 MAX_ID = 2**31 - 1  # ids are 32-bit: a larger one is a 422, not a database overflow
 
+# The default of an optional field in an update body: defaults are not validated, so an omitted field stays unset
+# (see model_fields_set) while an explicit null is refused by the field's own type.
+NOT_SENT: Any = None
+
 
 class ORMModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import MAX_ID, ORMModel, ParamName, ParamValue
+from app.schemas.common import MAX_ID, NOT_SENT, ORMModel, ParamName, ParamValue
 from app.schemas.indicators_custom import CustomIndicatorCreate
 
 
@@ -65,8 +65,7 @@ class DashboardCreate(BaseModel):
 class DashboardUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
-    name: str = Field(default=None, min_length=1, max_length=200)
+    name: str = Field(default=NOT_SENT, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     widgets: list[WidgetCreate] | None = Field(default=None, max_length=100, description="Replaces all widgets")
 

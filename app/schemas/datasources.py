@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from app.schemas.common import ORMModel
+from app.schemas.common import NOT_SENT, ORMModel
 
 MAPPING_HELP = "Canonical field -> column name, when the names are not recognised (date, value, uf, category)"
 
@@ -77,10 +77,9 @@ class DataSourceCreate(BaseModel):
 class DataSourceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
-    name: str = Field(default=None, min_length=1, max_length=200)
-    config: dict[str, Any] = None
-    is_recurring: bool = None
+    name: str = Field(default=NOT_SENT, min_length=1, max_length=200)
+    config: dict[str, Any] = NOT_SENT
+    is_recurring: bool = NOT_SENT
     interval_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 31)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import ORMModel, ParamValue
+from app.schemas.common import NOT_SENT, ORMModel, ParamValue
 
 
 class ParameterSpec(BaseModel):
@@ -44,11 +44,10 @@ class CustomIndicatorCreate(BaseModel):
 class CustomIndicatorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Defaults are not validated: an omitted field stays unset, an explicit null is refused.
-    name: str = Field(default=None, min_length=1, max_length=200)
+    name: str = Field(default=NOT_SENT, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    sql: str = Field(default=None, min_length=1, max_length=20_000)
-    parameters: list[ParameterSpec] = Field(default=None, max_length=20)
+    sql: str = Field(default=NOT_SENT, min_length=1, max_length=20_000)
+    parameters: list[ParameterSpec] = Field(default=NOT_SENT, max_length=20)
 
     _parameters = field_validator("parameters")(_distinct_names)
 

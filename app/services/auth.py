@@ -39,6 +39,14 @@ def get_or_create_user(session: Session, email: str) -> User:
     return session.scalars(select(User).where(User.email == email)).one()
 
 
+def _caller(session: Session, tenant: Tenant) -> User:
+    """The user behind a request's tenant (routes that act for a person, never for a job)."""
+    user = session.get(User, tenant.user_id) if tenant.user_id is not None else None
+    if user is None:
+        raise Unauthorized("This action needs a signed-in user", code="user_required")
+    return user
+
+
 def _org_by_slug(session: Session, slug: str) -> Organization | None:
     return session.scalars(select(Organization).where(Organization.slug == slug)).one_or_none()
 
@@ -57,6 +65,8 @@ def dev_login(session: Session, email: str, org_slug: str) -> str:
             session, Organization, {"slug": org_slug, "name": org_slug.replace("-", " ").title()}, ["slug"]
         )
         org = _org_by_slug(session, org_slug)
+        if org is None:  # pragma: no cover - inserted or found just above
+            raise RuntimeError(f"organization {org_slug!r} vanished while signing in")
         if created:
             bind_org(session, org.id)  # row-level security: the new org's first tenant row
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
@@ -75,7 +85,7 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
     if not verify_password(password, user.hashed_password if user else None) or user is None:
         raise Unauthorized("Incorrect email or password", code="invalid_credentials")
     bind_user(session, user.id)  # row-level security: the user's own memberships, in every org
-    if needs_rehash(user.hashed_password):
+    if user.hashed_password and needs_rehash(user.hashed_password):
         user.hashed_password = hash_password(password)
         session.flush()
     stmt = memberships_of_user(user.id, Membership.organization_id).join(
@@ -96,7 +106,7 @@ def password_login(session: Session, email: str, password: str, org_slug: str | 
 
 def update_password(session: Session, tenant: Tenant, password: str, current_password: str | None) -> None:
     """Set or change the caller's password; changing one requires the current one."""
-    user = session.get(User, tenant.user_id)
+    user = _caller(session, tenant)
     if user.hashed_password and not verify_password(current_password or "", user.hashed_password):
         raise BadRequest("current_password is missing or wrong", code="invalid_current_password")
     try:
@@ -109,10 +119,11 @@ def update_password(session: Session, tenant: Tenant, password: str, current_pas
 
 def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
     """A token for another organization the caller belongs to."""
+    user = _caller(session, tenant)
     org = _org_by_slug(session, org_slug)
-    if org is None or membership_in_org(session, tenant.user_id, org.id) is None:
+    if org is None or membership_in_org(session, user.id, org.id) is None:
         raise Forbidden(f"You are not a member of organization '{org_slug}'", code="not_a_member")
-    return create_access_token(tenant.user_id, org.id)
+    return create_access_token(user.id, org.id)
 
 
 def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
@@ -125,9 +136,9 @@ def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
 
 def get_me(session: Session, tenant: Tenant) -> MeRead:
     """The caller, the current org and role, and every membership."""
-    user = session.get(User, tenant.user_id)
+    user = _caller(session, tenant)
     rows = session.execute(
-        memberships_of_user(tenant.user_id or 0, Organization, Membership.role)
+        memberships_of_user(user.id, Organization, Membership.role)
         .join(Organization, Organization.id == Membership.organization_id)
         .order_by(Organization.slug)
     ).all()

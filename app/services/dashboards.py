@@ -69,7 +69,11 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetCr
         except AppError as exc:
             raise Unprocessable(f"{where}: {exc.detail}", code=exc.code) from None
         return
-    indicator = custom_service.find_custom_indicator(session, tenant, widget.custom_indicator_id)
+    indicator = (
+        custom_service.find_custom_indicator(session, tenant, widget.custom_indicator_id)
+        if widget.custom_indicator_id is not None
+        else None
+    )
     if indicator is None:
         # Another org's indicator and a missing one get the same answer: no existence oracle.
         raise Unprocessable(f"{where}: unknown custom indicator {widget.custom_indicator_id}", code="unknown_indicator")
@@ -181,7 +185,7 @@ def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> 
             indicator=w.indicator,
             custom_indicator_id=w.custom_indicator_id,
             params=w.params,
-            position=Position.model_construct(**w.position),
+            position=Position.model_construct(None, **w.position),
         )
         for w in widgets_of(session, tenant, source.id)
     ]
@@ -275,6 +279,8 @@ def _widget_data(
         return indicator_service.compute(
             session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
         )
+    if widget.custom_indicator_id is None:  # pragma: no cover - a widget has an indicator or a custom one
+        raise RuntimeError(f"widget {widget.id} has no indicator")
     custom = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
     declared = {spec["name"] for spec in custom.parameters}
     params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}

@@ -28,7 +28,8 @@ def head_revisions() -> set[str]:
 
 
 def get_readiness() -> ReadinessRead:
-    """Check the database connection and the migration state; never raises."""
+    """Check the database connection and the migration state on a connection of its own (no tenant, no role
+    switch: the probe needs none); never raises."""
     checks: dict[str, str] = {}
     try:
         with get_engine().connect() as conn:

@@ -1,9 +1,15 @@
 """The only place that builds organization filters for tenant tables.
 
-Every query on a tenant table starts here (a test scans the code for any that does not). The few deliberate
-exceptions are named helpers in the last section of this module: reads that happen before a tenant exists (sign-in
-looks up the user's memberships) and the scheduler's cross-org work. Custom SQL is scoped by the database (a view of
-the caller's rows; see services/indicators/custom_query.py), not by a filter built here."""
+Every query on a tenant table starts here (tests/test_tenancy_scan.py scans the code for any that does not). The
+deliberate exceptions:
+- named helpers in the last section of this module: reads that happen before a tenant exists (sign-in looks up the
+  user's memberships) and the scheduler's cross-org work (across_orgs);
+- custom SQL, scoped by the database: a view of the caller's rows under a reader role on Postgres, a CTE of them on
+  SQLite (services/indicators/custom_query.py);
+- COPY into a transaction's temporary table before INSERT ... SELECT (services/ingest/staging.py), rows that carry
+  the batch's org and pass row-level security;
+- the audit recorder, which reads exactly the rows a statement touches with that statement's own WHERE clause
+  (services/audit/recorder.py)."""
 
 from __future__ import annotations
 

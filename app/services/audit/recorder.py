@@ -96,7 +96,7 @@ class _Event:
         return f"{self.entity_type}.{self.verb}"
 
 
-def _pending(session: Session) -> dict[tuple[str, Any], _Event]:
+def _pending(session: Session) -> dict[tuple[Any, ...], _Event]:
     return session.info.setdefault(_PENDING_KEY, {})
 
 
@@ -135,7 +135,9 @@ def _event_for(session: Session, rule: Rule, values: dict[str, Any], verb: str) 
     if (rule.entity_type, entity_id, "deleted") in pending:
         return None  # deleted in this transaction: its deletion is the last word
     # A deletion is its own event, after any creation or update of the same transaction.
-    key = (rule.entity_type, entity_id, "deleted") if verb == "deleted" else (rule.entity_type, entity_id)
+    key: tuple[Any, ...] = (
+        (rule.entity_type, entity_id, "deleted") if verb == "deleted" else (rule.entity_type, entity_id)
+    )
     if key not in pending:
         pending[key] = _Event(
             org_id, rule.entity_type, entity_id, verb, _actor(session), request_context.request_id(), rule.action_of
@@ -188,7 +190,7 @@ def _record_updated(session: Session, rule: Rule, values: dict[str, Any], diffs:
     for attr, (before, after) in secret.items():
         name = rule.secrets[attr].name
         default_was = ev.verb != "created" and (before is _ABSENT or bool(before))
-        was = ev.secrets.get(name, [default_was, None])[0]
+        was = bool(ev.secrets.get(name, [default_was, None])[0])
         ev.secrets[name] = [was, bool(after)]
 
 
@@ -262,7 +264,7 @@ def _set_keys(state: ORMExecuteState) -> set[str] | None:
 
 
 def _rows(session: Session, model: type, attrs: list[str], where) -> list[dict[str, Any]]:
-    columns = inspect(model).columns
+    columns: Any = inspect(model).columns
     stmt = select(*(columns[a] for a in attrs))
     if where is not None:
         stmt = stmt.where(where)
@@ -274,56 +276,72 @@ def _on_statement(state: ORMExecuteState) -> Any:
     """Record the effect of a bulk statement on an audited model, by reading the rows around it."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return None
+    model: type | None
     if state.bind_mapper is not None:
         model = state.bind_mapper.class_
     else:  # a statement on the Table itself
         model = MODEL_OF_TABLE.get(getattr(state.statement, "table", None))
-    rule, child = RULES.get(model), CHILDREN.get(model)
-    if rule is None and child is None:
+    rule, child = RULES.get(model) if model else None, CHILDREN.get(model) if model else None
+    if model is None or (rule is None and child is None):
         return None
-    session, what = state.session, "an INSERT" if state.is_insert else "an UPDATE" if state.is_update else "a DELETE"
+    what = "an INSERT" if state.is_insert else "an UPDATE" if state.is_update else "a DELETE"
     if isinstance(state.parameters, list) and len(state.parameters) > 1:
         raise AuditBypassError(f"{what} of many {model.__name__} rows at once is not audited; use the ORM")
     if state.is_insert:
-        result = state.invoke_statement()
-        if result.rowcount == 0:
-            return result  # ON CONFLICT DO NOTHING: nothing was written
-        try:
-            new_id = result.inserted_primary_key[0] if result.rowcount == 1 else None
-        except InvalidRequestError:
-            new_id = None
-        if new_id is None:
-            raise AuditBypassError(f"{what} of {model.__name__} without a single new id is not audited")
-        (row,) = _rows(session, model, (rule or child).attrs(model), model.id == new_id)
-        if rule is not None:
-            _record_created(session, rule, row)
-        else:
-            _record_child(session, child, row, "added")
-        return result
-    where = state.statement.whereclause
+        return _audited_insert(state, model, rule, child)
+    where = getattr(state.statement, "whereclause", None)
     if child is not None:
-        rows = _rows(session, model, child.attrs(model), where)
-        for row in rows:
-            _record_child(session, child, row, "removed" if state.is_delete else "updated")
+        for row in _rows(state.session, model, child.attrs(model), where):
+            _record_child(state.session, child, row, "removed" if state.is_delete else "updated")
         return None
-    attrs = rule.attrs(model)
+    if rule is None:  # pragma: no cover - one of rule or child is set above
+        return None
     if state.is_delete:
-        rows = _rows(session, model, attrs, where)
-        result = state.invoke_statement()
-        for row in rows:
-            _record_deleted(session, rule, row)
-        return result
+        return _audited_delete(state, model, rule, where)
+    return _audited_update(state, model, rule, where)
+
+
+def _audited_insert(state: ORMExecuteState, model: type, rule: Rule | None, child: Child | None) -> Any:
+    result: Any = state.invoke_statement()  # a DML cursor result
+    if result.rowcount == 0:
+        return result  # ON CONFLICT DO NOTHING: nothing was written
+    try:
+        new_id = result.inserted_primary_key[0] if result.rowcount == 1 else None
+    except InvalidRequestError:
+        new_id = None
+    if new_id is None:
+        raise AuditBypassError(f"an INSERT of {model.__name__} without a single new id is not audited")
+    by_id = inspect(model).columns["id"] == new_id
+    if rule is not None:
+        (row,) = _rows(state.session, model, rule.attrs(model), by_id)
+        _record_created(state.session, rule, row)
+    elif child is not None:
+        (row,) = _rows(state.session, model, child.attrs(model), by_id)
+        _record_child(state.session, child, row, "added")
+    return result
+
+
+def _audited_delete(state: ORMExecuteState, model: type, rule: Rule, where: Any) -> Any:
+    rows = _rows(state.session, model, rule.attrs(model), where)
+    result = state.invoke_statement()
+    for row in rows:
+        _record_deleted(state.session, rule, row)
+    return result
+
+
+def _audited_update(state: ORMExecuteState, model: type, rule: Rule, where: Any) -> Any:
     touched = _set_keys(state)
     recorded = set(rule.fields) | set(rule.secrets)
     touched = recorded if touched is None else touched & recorded
     if not touched or touched <= rule.bulk_side_effects:
         return None
-    before = {row["id"]: row for row in _rows(session, model, attrs, where)}
+    attrs = rule.attrs(model)
+    before = {row["id"]: row for row in _rows(state.session, model, attrs, where)}
     result = state.invoke_statement()
     if before:
-        for row in _rows(session, model, attrs, model.id.in_(list(before))):
+        for row in _rows(state.session, model, attrs, inspect(model).columns["id"].in_(list(before))):
             old = before[row["id"]]
-            _record_updated(session, rule, row, {a: (old[a], row[a]) for a in touched})
+            _record_updated(state.session, rule, row, {a: (old[a], row[a]) for a in touched})
     return result
 
 
@@ -359,7 +377,7 @@ def _before_commit(session: Session) -> None:
             }
         )
     if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        session.connection().execute(insert(AuditEvent), rows)
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -75,7 +75,7 @@ class Rule:
     def attrs(self, model: type) -> list[str]:
         """Every attribute needed to record an event: the entity's ids and the recorded fields."""
         wanted = ["id", "organization_id", self.id_attr, *self.fields, *self.secrets]
-        known = inspect(model).columns.keys()
+        known: list[str] = list(inspect(model).columns.keys())
         return [a for a in dict.fromkeys(wanted) if a in known]
 
 
@@ -140,4 +140,4 @@ RULES: dict[type, Rule] = {
     ),
 }
 CHILDREN: dict[type, Child] = {Widget: Child(Dashboard, "dashboard_id", "widgets")}
-MODEL_OF_TABLE = {model.__table__: model for model in (*RULES, *CHILDREN)}
+MODEL_OF_TABLE: dict[Any, type] = {inspect(model).local_table: model for model in (*RULES, *CHILDREN)}

@@ -9,7 +9,7 @@ bounded in time, rows and bytes is in custom_query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -37,7 +37,7 @@ from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_s
 ROW_CAP = 5_000
 STATEMENT_TIMEOUT_MS = 5_000
 FACT_COLUMNS = ("date", "value", "uf", "category", "attributes", "data_source_id", "batch_id")
-_CASTS = {"string": str, "integer": int, "number": float, "boolean": None, "date": date.fromisoformat}
+_CASTS: dict[str, Callable[[Any], Any]] = {"string": str, "integer": int, "number": float, "date": date.fromisoformat}
 
 
 def _dialect(session: Session) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlglot import exp
 
-from app.core.db import get_engine
+from app.core.db import driver_connection, get_engine
 from app.core.errors import Unprocessable
 from app.models.base import ExactDecimal
 from app.services.sql_guard import parse_sql, render_sql
@@ -155,7 +155,10 @@ def _measured_sql(sql: str, n_columns: int, limits: Limits) -> str:
 
 
 def run_postgres(tenant: Tenant, sql: str, binds: dict[str, Any], limits: Limits) -> QueryResult:
-    """Stream the query through a server-side cursor in a fresh READ ONLY transaction, always rolled back."""
+    """Stream the query through a server-side cursor in a fresh READ ONLY transaction, always rolled back.
+
+    A connection of its own, not the request's session: the transaction must be read-only from its first statement,
+    run under the reader role with its own timeout, and never commit (the request's session may hold writes)."""
     with get_engine().connect() as conn:
         trans = conn.begin()
         try:
@@ -221,10 +224,11 @@ def _is_too_big(exc: DBAPIError) -> bool:
 
 
 def run_sqlite(tenant: Tenant, sql: str, binds: dict[str, Any], limits: Limits) -> QueryResult:
-    """Read the query one row at a time on a query_only connection, cancelled at the deadline."""
+    """Read the query one row at a time on a query_only connection, cancelled at the deadline (a connection of its
+    own: query_only, the progress handler and the length limit must not touch the request's session)."""
     limits.ms_left()
     with get_engine().connect() as conn:
-        raw = conn.connection.driver_connection
+        raw = driver_connection(conn)
         ends_at = limits.ends_at
         raw.set_progress_handler(lambda: 1 if time.monotonic() > ends_at else 0, 10_000)
         old_length = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(limits.max_bytes, 1))

@@ -120,6 +120,8 @@ def _load(
 
     batch = None
     if not options.dry_run:
+        if source is None:  # pragma: no cover - only a dry run may have no source yet
+            raise RuntimeError("a load needs its data source")
         batch = IngestionBatch(
             organization_id=tenant.org_id,
             data_source_id=source.id,
@@ -154,7 +156,7 @@ def _load(
 
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows
-    if batch is not None:
+    if batch is not None and source is not None:
         inserted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
         if inserted != loaded:
             raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")

@@ -4,6 +4,7 @@ one pipeline, within a deadline."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +20,7 @@ from app.services import datasources as datasource_service
 from app.services import sheets as sheets_service
 from app.services.ingest import batches as batch_service
 from app.services.ingest.pipeline import LoadOptions, load_table
+from app.services.ingest.readers.base import DEFAULT_CHUNK_SIZE, Chunk, TableReader
 from app.services.ingest.readers.sheets_reader import SheetsReader
 from app.services.ingest.readers.sql_reader import SqlReader
 from app.services.tenancy import Tenant
@@ -31,15 +33,15 @@ class LoadTimeout(Exception):
 class _Deadline:
     """Wraps a reader so a run past its deadline stops between chunks."""
 
-    def __init__(self, reader, deadline: float) -> None:
+    def __init__(self, reader: TableReader, deadline: float) -> None:
         self._reader, self._deadline = reader, deadline
         self.header, self.header_line = reader.header, reader.header_line
         self.replayable = getattr(reader, "replayable", True)
 
-    def info(self):
+    def info(self) -> dict[str, object]:
         return self._reader.info()
 
-    def chunks(self, size: int):
+    def chunks(self, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[Chunk]:
         for chunk in self._reader.chunks(size):
             if time.monotonic() > self._deadline:
                 raise LoadTimeout()

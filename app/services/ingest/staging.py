@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
+from typing import Any
 
-from sqlalchemy import Integer, insert, literal
+from sqlalchemy import CursorResult, Integer, insert, literal
 from sqlalchemy.orm import Session
 
+from app.core.db import driver_connection
 from app.models import Fact, RejectedRow, StagingRow
 from app.models.base import ExactDecimal
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
@@ -41,7 +43,7 @@ class StagingChunk:
     """Column-wise parsed rows of one chunk; `raw` and `attributes` are JSON texts."""
 
     line_no: Sequence[int]
-    raw: Sequence[str]
+    raw: Sequence[str | None]
     is_valid: Sequence[bool]
     date: Sequence[date | None]
     value: Sequence[str | None]
@@ -66,7 +68,7 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows) -> None:
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {load} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
     )
-    with connection.connection.driver_connection.cursor() as cursor:
+    with driver_connection(connection).cursor() as cursor:
         cursor.copy_expert(f"COPY {load} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
     connection.exec_driver_sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {load}")
     connection.exec_driver_sql(f"TRUNCATE {load}")
@@ -96,7 +98,7 @@ def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingCh
         return
     to_storage = ExactDecimal().process_bind_param
     dialect = session.get_bind().dialect
-    rows = [
+    values = [
         (
             org_id,
             batch_id,
@@ -123,7 +125,7 @@ def write_staging(session: Session, org_id: int, batch_id: int, chunk: StagingCh
     ]
     placeholders = ", ".join("?" for _ in STAGING_COLUMNS)
     cols = ", ".join(f'"{c}"' for c in STAGING_COLUMNS)
-    session.connection().exec_driver_sql(f"INSERT INTO staging_rows ({cols}) VALUES ({placeholders})", rows)
+    session.connection().exec_driver_sql(f"INSERT INTO staging_rows ({cols}) VALUES ({placeholders})", values)
 
 
 def write_rejected(
@@ -160,4 +162,5 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
         StagingRow.attributes,
     ).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
     columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
-    return session.execute(insert(Fact).from_select(columns, rows)).rowcount
+    result: CursorResult[Any] = session.execute(insert(Fact).from_select(columns, rows))  # type: ignore[assignment]
+    return result.rowcount

@@ -42,7 +42,7 @@ class Profiler:
         return ColumnProfile(number_style=self._numbers.style, date_format=self._dates.label)
 
 
-def _json_lines(frame: pd.DataFrame) -> list[str]:
+def _json_lines(frame: pd.DataFrame) -> list[str | None]:
     if frame.shape[1] == 0:
         return [None] * len(frame)
     text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str)
@@ -77,7 +77,7 @@ def transform_chunk(
         checks.append((mapping["uf"], uf_errors))
     else:
         ufs = pd.Series([None] * len(frame), dtype=object)
-    categories = [None] * len(frame)
+    categories: list[str | None] = [None] * len(frame)
     if "category" in mapping:
         categories = [
             c[:CATEGORY_MAX] if isinstance(c, str) else None for c in values.clean_text(frame[mapping["category"]])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import IO
+from typing import IO, BinaryIO, cast
 
 from sqlalchemy.orm import Session
 
@@ -97,7 +97,8 @@ def ingest_upload(
             f"The file is {size / 2**20:.1f} MB; the limit is {limit // 2**20} MB (MAX_UPLOAD_MB).",
             code="file_too_large",
         )
-    reader = CsvReader(fileobj) if kind == "csv" else XlsxReader(fileobj, sheet=sheet or None)
+    binary = cast(BinaryIO, fileobj)  # an upload's spooled file: the readers only read and seek it
+    reader = CsvReader(binary) if kind == "csv" else XlsxReader(binary, sheet=sheet or None)
     source = _target_source(session, tenant, kind, data_source_id, name, file_name, dry_run)
     if source is not None and not dry_run:
         existing = batch_service.current_batch_with_content(session, tenant, source.id, sha256)

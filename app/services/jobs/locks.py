@@ -18,7 +18,8 @@ _local_guard = threading.Lock()
 
 @contextmanager
 def source_lock(source_id: int) -> Iterator[bool]:
-    """Try to take the run lock of a source; yields whether it was taken (never waits)."""
+    """Try to take the run lock of a source; yields whether it was taken (never waits). On Postgres the lock is
+    session-level on a connection of its own, held across the run's several transactions."""
     engine = get_engine()
     if engine.dialect.name == "postgresql":
         conn = engine.connect()

@@ -6,26 +6,17 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 
 from app.routers.caching import conditional_json
 from app.routers.deps import OptionalId, SessionDep, ViewerTenant
 from app.schemas.common import Page
-from app.schemas.indicators import IndicatorRead
+from app.schemas.indicators import IndicatorQuery, IndicatorRead
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators.catalog import TOP_LIMIT
 from app.services.indicators.ranges import Filters, make_range
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
-
-
-class IndicatorQuery(BaseModel):
-    start: date
-    end: date
-    data_source_id: int | None = None
-    category: str | None = None
-    uf: str | None = None
 
 
 def indicator_query(

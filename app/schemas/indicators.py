@@ -1,7 +1,8 @@
-"""Ready-made indicators: the catalog's description of each one."""
+"""Ready-made indicators: the catalog's description of each one, and the query every indicator takes."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel
@@ -19,3 +20,13 @@ class IndicatorRead(BaseModel):
     title: str
     description: str
     parameters: list[IndicatorParameterRead]
+
+
+class IndicatorQuery(BaseModel):
+    """The date range and filters of an indicator request (`from`, `to`, `data_source_id`, `category`, `uf`)."""
+
+    start: date
+    end: date
+    data_source_id: int | None = None
+    category: str | None = None
+    uf: str | None = None

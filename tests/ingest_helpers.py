@@ -126,3 +126,35 @@ def stored_counts(org_id: int) -> dict[str, int]:
             m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.organization_id == org_id))
             for m in (DataSource, IngestionBatch, StagingRow, RejectedRow, Fact)
         }
+
+
+def assert_rollups_match_facts() -> int:
+    """The daily rollups equal a recomputation from the facts, for every org (returns the number of groups)."""
+    from collections import defaultdict
+
+    from app.models import DailyRollup
+    from tests.conftest import all_orgs_session
+
+    with all_orgs_session() as s:
+        expected: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
+        for org, source, day, uf, category, value in s.execute(
+            select(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category, Fact.value)
+        ):
+            group = expected[(org, source, day, uf, category)]
+            group[0] += value
+            group[1] += 1
+            group[2] = value if group[2] is None else min(group[2], value)
+            group[3] = value if group[3] is None else max(group[3], value)
+        stored = {
+            (r.organization_id, r.data_source_id, r.day, r.uf, r.category): [
+                r.total_value,
+                r.row_count,
+                r.min_value,
+                r.max_value,
+            ]
+            for r in s.scalars(select(DailyRollup))
+        }
+        rows = s.scalar(select(func.count()).select_from(DailyRollup))
+    assert rows == len(stored), "two rollup rows for one group"
+    assert stored == dict(expected)
+    return len(stored)

@@ -3,7 +3,16 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.dashboard import CustomIndicator, Dashboard, Widget
-from app.models.ingest import BatchStatus, DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
+from app.models.ingest import (
+    BatchStatus,
+    DailyRollup,
+    DataSource,
+    Fact,
+    IngestionBatch,
+    RejectedRow,
+    SourceType,
+    StagingRow,
+)
 from app.models.jobs import GoogleCredential, JobRun, RunStatus, RunTrigger
 from app.models.organization import ROLE_ORDER, Membership, Organization, Role, User
 
@@ -13,6 +22,7 @@ __all__ = [
     "Base",
     "BatchStatus",
     "CustomIndicator",
+    "DailyRollup",
     "Dashboard",
     "DataSource",
     "Fact",

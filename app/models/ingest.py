@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import (
@@ -133,3 +133,30 @@ class Fact(BulkOrgScoped, Base):
     category: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Plain JSON: written once per load, read per row by custom indicators (->> works on json too).
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class DailyRollup(BulkOrgScoped, Base):
+    """Per org, source, day, UF and category: the sum, count, min and max of the curated facts. Maintained in the
+    same transaction as every write to `facts` (app/services/rollups.py); the ready-made indicators read it, so
+    their cost follows the days and groups in range, not the number of facts."""
+
+    __tablename__ = "daily_rollups"
+    __table_args__ = (
+        Index(
+            "ix_daily_rollups_org_day",
+            "organization_id",
+            "day",
+            postgresql_include=["data_source_id", "uf", "category", "total_value", "row_count"],
+        ),
+        Index("ix_daily_rollups_org_source_day", "organization_id", "data_source_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    total_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+    row_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    min_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+    max_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)

@@ -12,7 +12,7 @@ from app.core.security import decrypt_secret, encrypt_secret
 from app.models import DataSource, Fact, IngestionBatch, RejectedRow, SourceType, StagingRow
 from app.schemas.common import Page, PageParams
 from app.schemas.datasources import DataSourceCreate, DataSourceRead, DataSourceUpdate, SheetsConfig, SqlConfig
-from app.services import connections, freshness
+from app.services import connections, freshness, rollups
 from app.services.pagination import fetch_page
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_delete, scoped_select
@@ -192,6 +192,7 @@ def delete_source(session: Session, tenant: Tenant, source_id: int) -> None:
     session.execute(scoped_delete(tenant, StagingRow).where(StagingRow.batch_id.in_(batch_ids)))
     session.execute(scoped_delete(tenant, RejectedRow).where(RejectedRow.batch_id.in_(batch_ids)))
     session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == source.id))
+    rollups.remove_source(session, tenant, source.id)
     session.delete(source)
     freshness.bump(session, tenant)
     session.flush()

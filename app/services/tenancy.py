@@ -13,9 +13,13 @@ deliberate exceptions:
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import Delete, Select, Update, delete, select, update
@@ -30,16 +34,50 @@ from app.models.base import TenantTable
 M = TypeVar("M", bound=TenantTable)
 
 
+class Credential(str, enum.Enum):
+    """What proved the caller's identity."""
+
+    USER = "user"  # a user's access token
+    API_KEY = "api_key"  # an org API key (machine access, with the key's role)
+    EMBED = "embed"  # a signed embed token: read-only, some dashboards, locked filters
+    JOB = "job"  # scheduled or scripted work acting for the org
+
+
+@dataclass(frozen=True)
+class EmbedScope:
+    """What an embed token may read: these dashboards only, with these filters locked (None: not locked)."""
+
+    dashboard_ids: frozenset[int]
+    uf: str | None = None
+    category: str | None = None
+    data_source_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def key(self) -> str:
+        """A stable digest of the scope, to keep cached answers of different scopes apart."""
+        parts = [sorted(self.dashboard_ids), self.uf, self.category, self.data_source_id, self.start, self.end]
+        return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class Tenant:
-    """Who is calling: the verified org, the user, and the role looked up for this request."""
+    """Who is calling: the verified org, the user, the role looked up for this request, and how they proved it."""
 
     org_id: int
-    user_id: int | None  # None for scheduled work acting for the org
+    user_id: int | None  # None for scheduled work, API keys and embed tokens
     role: Role
+    credential: Credential = Credential.USER
+    embed: EmbedScope | None = None
 
     def at_least(self, role: Role) -> bool:
         return self.role.rank >= role.rank
+
+    @property
+    def access_scope(self) -> str:
+        """The partition a cached answer may be shared in: every member of the org sees the same data (whatever
+        the role); an embed token sees only its own scope."""
+        return f"embed:{self.embed.key()}" if self.embed is not None else "org"
 
 
 def _require_org(tenant: Tenant) -> int:

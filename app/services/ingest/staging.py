@@ -15,12 +15,13 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import CursorResult, Integer, insert, literal
+from sqlalchemy import CursorResult, Integer, func, insert, literal
 from sqlalchemy.orm import Session
 
 from app.core.db import driver_connection
 from app.models import Fact, RejectedRow, StagingRow
 from app.models.base import ExactDecimal
+from app.services import rollups
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
 STAGING_COLUMNS = (
@@ -163,4 +164,14 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
     ).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
     columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
     result: CursorResult[Any] = session.execute(insert(Fact).from_select(columns, rows))  # type: ignore[assignment]
+    if replace:
+        rollups.rebuild_source(session, tenant, data_source_id)
+    else:
+        days = session.execute(
+            scoped_select(tenant, StagingRow, func.min(StagingRow.date), func.max(StagingRow.date)).where(
+                StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True)
+            )
+        ).one()
+        if days[0] is not None:
+            rollups.refresh_days(session, tenant, data_source_id, days[0], days[1])
     return result.rowcount

@@ -25,6 +25,9 @@ class Role(str, enum.Enum):
 ROLE_ORDER = [Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.OWNER]
 
 
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+
+
 class Organization(TimestampMixin, Base):
     __tablename__ = "organizations"
 
@@ -34,6 +37,12 @@ class Organization(TimestampMixin, Base):
     # Bumped on every change to the org's curated data; indicator ETags derive from it.
     data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     data_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The org's IANA time zone: turns source datetimes into dates and says when "today" is.
+    timezone: Mapped[str] = mapped_column(
+        String(64), nullable=False, default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
+    # The month its fiscal year starts (1 = January): where year-to-date totals restart.
+    fiscal_year_start_month: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
 
 class User(TimestampMixin, Base):

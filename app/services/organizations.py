@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.orm import Session
 
 from app.models import Organization
@@ -17,14 +19,25 @@ def _current(session: Session, tenant: Tenant) -> Organization:
     return org
 
 
+def org_timezone(session: Session, tenant: Tenant) -> ZoneInfo:
+    """The org's time zone (source datetimes become dates there; "today" is its today)."""
+    return ZoneInfo(_current(session, tenant).timezone)
+
+
 def get_organization(session: Session, tenant: Tenant) -> OrganizationRead:
     """The organization named by the token."""
     return OrganizationRead.model_validate(_current(session, tenant))
 
 
 def update_organization(session: Session, tenant: Tenant, body: OrganizationUpdate) -> OrganizationRead:
-    """Rename the caller's organization."""
+    """Apply the fields sent: name, time zone, fiscal year start month."""
     org = _current(session, tenant)
-    org.name = body.name.strip()
+    sent = body.model_fields_set
+    if "name" in sent:
+        org.name = body.name.strip()
+    if "timezone" in sent:
+        org.timezone = body.timezone
+    if "fiscal_year_start_month" in sent:
+        org.fiscal_year_start_month = body.fiscal_year_start_month
     session.flush()
     return OrganizationRead.model_validate(org)

@@ -73,8 +73,27 @@ def test_other_orgs_member_is_404(client, org_a, org_b):
 
 def test_organization_current(client, org_a, org_b):
     r = client.get("/organizations/current", headers=org_a.headers("Viewer"))
-    assert r.json() == {"id": org_a.id, "slug": "org-a", "name": "Org-A"}
+    assert r.json() == {
+        "id": org_a.id,
+        "slug": "org-a",
+        "name": "Org-A",
+        "timezone": "America/Sao_Paulo",
+        "fiscal_year_start_month": 1,
+    }
     r = client.patch("/organizations/current", json={"name": "  Acme Ltda  "}, headers=org_a.headers())
-    assert r.json()["name"] == "Acme Ltda"
+    assert r.json()["name"] == "Acme Ltda" and r.json()["timezone"] == "America/Sao_Paulo"
+    r = client.patch(
+        "/organizations/current",
+        json={"timezone": "America/Manaus", "fiscal_year_start_month": 4},
+        headers=org_a.headers(),
+    )
+    assert (r.json()["name"], r.json()["timezone"], r.json()["fiscal_year_start_month"]) == (
+        "Acme Ltda",
+        "America/Manaus",
+        4,
+    )
     assert client.get("/organizations/current", headers=org_b.headers()).json()["name"] == "Org-B"
-    assert client.patch("/organizations/current", json={"name": ""}, headers=org_a.headers()).status_code == 422
+    for bad in ({"name": ""}, {"timezone": "Mars/Olympus"}, {"fiscal_year_start_month": 13}, {"name": None}):
+        r = client.patch("/organizations/current", json=bad, headers=org_a.headers())
+        assert r.status_code == 422, (bad, r.text)
+    assert client.get("/organizations/current", headers=org_a.headers()).json()["timezone"] == "America/Manaus"

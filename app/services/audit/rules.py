@@ -93,7 +93,15 @@ class Child:
 
 RULES: dict[type, Rule] = {
     Organization: Rule(
-        "organization", {"name": "name", "slug": "slug"}, verbs=frozenset({"created", "updated"}), org_of=_org_itself
+        "organization",
+        {
+            "name": "name",
+            "slug": "slug",
+            "timezone": "timezone",
+            "fiscal_year_start_month": "fiscal_year_start_month",
+        },
+        verbs=frozenset({"created", "updated"}),
+        org_of=_org_itself,
     ),
     User: Rule(
         "user",

@@ -113,7 +113,12 @@ def test_dev_login_creating_an_org_is_recorded_but_signing_in_is_not(client):
             "action": "organization.created",
             "entity_type": "organization",
             "entity_id": org_id,
-            "changes": {"name": {"after": "Nova Org"}, "slug": {"after": "nova-org"}},
+            "changes": {
+                "name": {"after": "Nova Org"},
+                "slug": {"after": "nova-org"},
+                "timezone": {"after": "America/Sao_Paulo"},
+                "fiscal_year_start_month": {"after": 1},
+            },
         },
         {
             **base,

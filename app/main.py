@@ -9,10 +9,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from app.core import metrics
+from app.core.access import AccessLog
 from app.core.config import ConfigError, get_settings
 from app.core.context import RequestContextMiddleware
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
+from app.core.logging import configure_logging
 from app.routers import (
     audit,
     auth,
@@ -25,6 +28,7 @@ from app.routers import (
     jobs,
     members,
 )
+from app.routers import metrics as metrics_router
 
 logger = logging.getLogger("painel")
 
@@ -44,14 +48,16 @@ async def lifespan(app: FastAPI):
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        metrics.process_exiting()
 
 
 class PainelAPI(FastAPI):
-    """FastAPI with the request context outermost, around Starlette's error middleware, so that even a 500
-    is logged with its request id and answered with the X-Request-ID header."""
+    """FastAPI with the request context outermost, then the access record, both around Starlette's error
+    middleware, so that even a 500 is logged with its request id, counted in the metrics and answered with the
+    X-Request-ID header."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestContextMiddleware(super().build_middleware_stack())
+        return RequestContextMiddleware(AccessLog(super().build_middleware_stack()))
 
 
 def create_app() -> FastAPI:
@@ -60,6 +66,7 @@ def create_app() -> FastAPI:
         settings = get_settings()
     except ConfigError as exc:
         raise SystemExit(f"painel: {exc}") from None
+    configure_logging()
     app = PainelAPI(
         title="Painel",
         description="Multi-tenant dashboards backend: connect data, get indicators and dashboards.",
@@ -88,6 +95,7 @@ def create_app() -> FastAPI:
         datasources.router,
         jobs.router,
         audit.router,
+        metrics_router.router,
     ):
         app.include_router(router)
     return app

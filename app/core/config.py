@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     SECRETS_KEY: str | None = None
+    # Ordered Fernet keys (comma-separated): the first encrypts, every one decrypts (rotation: new,old).
+    SECRETS_KEYS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Production needs a server database (scheduler locks, several workers); SQLite only when explicitly allowed.
     ALLOW_SQLITE_IN_PRODUCTION: bool = False
     ALLOW_PRIVATE_DATASOURCE_HOSTS: bool | None = None
@@ -63,16 +65,37 @@ class Settings(BaseSettings):
     JOB_STALE_AFTER_SECONDS: int = Field(default=3600, gt=0)
     CUSTOM_RESULT_MAX_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
     DASHBOARD_DATA_DEADLINE_SECONDS: float = Field(default=15, gt=0)
+    # Operations: logs, metrics and the shared store of rate limits.
+    LOG_FORMAT: Literal["json", "text"] | None = None  # default: text in development/test, json in production
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    METRICS_TOKEN: str | None = None
+    REDIS_URL: str | None = None
+    REDIS_KEY_PREFIX: str = "painel:"
 
-    @field_validator("CORS_ORIGINS", mode="before")
+    @field_validator("CORS_ORIGINS", "SECRETS_KEYS", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             value = value.strip()
             if value.startswith("["):
                 return json.loads(value)
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return (value.strip().lower() or None) if isinstance(value, str) else value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("METRICS_TOKEN", "REDIS_URL", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def is_production(self) -> bool:
@@ -102,11 +125,19 @@ class Settings(BaseSettings):
         return self.JWT_SECRET
 
     @property
-    def secrets_key(self) -> str:
-        """SECRETS_KEY once validate_settings has checked or generated it."""
-        if not self.SECRETS_KEY:
-            raise ConfigError("SECRETS_KEY is not set")
-        return self.SECRETS_KEY
+    def secrets_keys(self) -> list[str]:
+        """The Fernet keys, first one encrypting (SECRETS_KEYS, else SECRETS_KEY as a one-key list) once
+        validate_settings has checked or generated them."""
+        keys = self.SECRETS_KEYS or ([self.SECRETS_KEY] if self.SECRETS_KEY else [])
+        if not keys:
+            raise ConfigError("SECRETS_KEYS (or SECRETS_KEY) is not set")
+        return keys
+
+    @property
+    def log_format(self) -> Literal["json", "text"]:
+        if self.LOG_FORMAT is None:
+            return "json" if self.is_production else "text"
+        return self.LOG_FORMAT
 
     @property
     def max_upload_bytes(self) -> int:
@@ -161,29 +192,66 @@ def _jwt_secret_problem(secret: str) -> str | None:
     return None
 
 
-def _secrets_key_problem(key: str | None) -> str | None:
+def _secrets_key_problem(key: str | None, name: str = "SECRETS_KEY") -> str | None:
     if not key:
-        return "SECRETS_KEY (a Fernet key for data source secrets) is missing"
+        return f"{name} (a Fernet key for data source secrets) is missing"
     try:
         from cryptography.fernet import Fernet
 
         Fernet(key.encode())
         raw = base64.urlsafe_b64decode(key.encode())
     except Exception:
-        return "SECRETS_KEY is not a valid Fernet key"
+        return f"{name} is not a valid Fernet key"
     if len(set(raw)) < 16:  # 32 random bytes have ~31 distinct values
-        return "SECRETS_KEY is not random enough; generate one with Fernet.generate_key()"
+        return f"{name} is not random enough; generate one with Fernet.generate_key()"
+    return None
+
+
+def _secrets_keys_problems(settings: Settings) -> list[str]:
+    """Each key of the list is checked like a single key, named by its position (never by its value)."""
+    if not settings.SECRETS_KEYS:
+        problem = _secrets_key_problem(settings.SECRETS_KEY)
+        return [problem] if problem else []
+    problems = [
+        problem
+        for position, key in enumerate(settings.SECRETS_KEYS, start=1)
+        if (problem := _secrets_key_problem(key, f"SECRETS_KEYS key #{position}"))
+    ]
+    if len(set(settings.SECRETS_KEYS)) != len(settings.SECRETS_KEYS):
+        problems.append("SECRETS_KEYS lists the same key twice")
+    return problems
+
+
+def _metrics_token_problem(token: str | None) -> str | None:
+    if token is None:
+        return None  # /metrics is then disabled in production
+    if token.strip().lower() in KNOWN_WEAK_SECRETS or len(token.encode()) < MIN_SECRET_BYTES:
+        return f"METRICS_TOKEN is a well-known value or shorter than {MIN_SECRET_BYTES} bytes"
+    if estimated_entropy_bits(token) < MIN_SECRET_ENTROPY_BITS:
+        return "METRICS_TOKEN is not random enough (repeated or predictable characters)"
+    return None
+
+
+def _key_sources_problem(settings: Settings) -> str | None:
+    if settings.SECRETS_KEY and settings.SECRETS_KEYS and settings.SECRETS_KEY not in settings.SECRETS_KEYS:
+        return (
+            "SECRETS_KEY and SECRETS_KEYS are both set and SECRETS_KEY is not one of SECRETS_KEYS; "
+            "set SECRETS_KEYS alone (new key first, then the old ones)"
+        )
     return None
 
 
 def validate_settings(settings: Settings) -> Settings:
     """Fill development defaults and refuse unsafe production settings."""
+    if (problem := _key_sources_problem(settings)) is not None:
+        raise ConfigError(f"Refusing to start: {problem}.")
     if settings.is_production:
         problems = [
             problem
             for problem in (
                 _jwt_secret_problem(settings.JWT_SECRET or ""),
-                _secrets_key_problem(settings.SECRETS_KEY),
+                *_secrets_keys_problems(settings),
+                _metrics_token_problem(settings.METRICS_TOKEN),
             )
             if problem
         ]
@@ -197,7 +265,7 @@ def validate_settings(settings: Settings) -> Settings:
         return settings
     if not settings.JWT_SECRET:
         settings.JWT_SECRET = _dev_secret("JWT_SECRET", lambda: secrets.token_urlsafe(48))
-    if not settings.SECRETS_KEY:
+    if not settings.SECRETS_KEY and not settings.SECRETS_KEYS:
         settings.SECRETS_KEY = _dev_secret("SECRETS_KEY", _new_fernet_key)
     if settings.is_sqlite:
         VAR_DIR.mkdir(parents=True, exist_ok=True)

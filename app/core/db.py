@@ -12,6 +12,7 @@ from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, t
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core import metrics
 from app.core.config import get_settings
 
 # Session.info keys: what every transaction of the session re-applies on Postgres (the source of truth).
@@ -43,8 +44,10 @@ def _make_engine(url: str) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine for DATABASE_URL."""
-    return _make_engine(get_settings().DATABASE_URL)
+    """The process-wide engine for DATABASE_URL (its pool is watched by the metrics)."""
+    engine = _make_engine(get_settings().DATABASE_URL)
+    metrics.watch_pool(engine)
+    return engine
 
 
 @lru_cache

@@ -10,7 +10,7 @@ from functools import lru_cache
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from zxcvbn import zxcvbn
 
 from app.core.config import get_settings
@@ -109,18 +109,44 @@ def check_password_strength(password: str, user_inputs: list[str]) -> None:
         raise WeakPassword(" ".join(hint for hint in hints if hint))
 
 
-def _fernet() -> Fernet:
-    return Fernet(get_settings().secrets_key.encode())
+@lru_cache(maxsize=4)
+def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
+    """(all keys, the first key alone) for one key list: MultiFernet encrypts with the first, decrypts with any."""
+    fernets = [Fernet(key.encode()) for key in keys]
+    return MultiFernet(fernets), fernets[0]
+
+
+def _keyring() -> tuple[MultiFernet, Fernet]:
+    return _fernets(tuple(get_settings().secrets_keys))
 
 
 def encrypt_secret(plain: str) -> str:
-    """Encrypt a secret for storage at rest."""
-    return _fernet().encrypt(plain.encode()).decode()
+    """Encrypt a secret for storage at rest (with the first of SECRETS_KEYS)."""
+    return _keyring()[0].encrypt(plain.encode()).decode()
 
 
 def decrypt_secret(token: str) -> str:
-    """Decrypt a stored secret; a wrong key is an error, never a silent empty value."""
+    """Decrypt a stored secret with any of SECRETS_KEYS; a wrong key is an error, never a silent empty value."""
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _keyring()[0].decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ValueError("Stored secret cannot be decrypted with the configured SECRETS_KEY") from exc
+        raise ValueError("Stored secret cannot be decrypted with any of the configured SECRETS_KEYS") from exc
+
+
+class SecretKeyMismatch(ValueError):
+    """A stored secret that none of SECRETS_KEYS decrypts (the message names no secret)."""
+
+
+def reencrypt_secret(token: str) -> str | None:
+    """The secret re-encrypted with the first key, or None when it already is (nothing to rotate); raises
+    SecretKeyMismatch when no configured key decrypts it."""
+    every_key, first_key = _keyring()
+    try:
+        first_key.decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return every_key.rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise SecretKeyMismatch("no key of SECRETS_KEYS decrypts this secret") from exc

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
+from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.services.jobs import due as due_service
@@ -20,6 +21,7 @@ TICK_JOB_ID = "painel-tick"
 def tick() -> dict[str, int]:
     """Reap abandoned runs, then run every due source in parallel; a failing or slow source never blocks the
     others beyond JOB_TIMEOUT_SECONDS. Safe to call from several processes at once (per-source locks)."""
+    metrics.count_tick()
     with session_scope() as session:
         reaped = due_service.reap_stale_runs(session)
     with session_scope() as session:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.core import metrics
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
 from app.models import BatchStatus, DataSource, IngestionBatch
@@ -78,6 +79,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@metrics.observe_batch
 def load_table(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
 ) -> BatchReportRead:

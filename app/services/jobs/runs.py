@@ -9,9 +9,11 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 
 from sqlalchemy.orm import Session
 
+from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import AppError, Conflict
@@ -65,6 +67,7 @@ def run_source(
     with source_lock(source_id) as taken:
         if not taken:
             return None
+        started = perf_counter()
         with session_scope(org_id) as session:
             source = get_scoped(session, tenant, DataSource, source_id)
             if source is None or (is_still_due is not None and not is_still_due(session, source)):
@@ -85,12 +88,14 @@ def run_source(
             run_id = run.id
         if skipped:
             logger.info("source %s skipped: file source", source_id)
+            metrics.observe_job_run(RunStatus.SKIPPED.value, perf_counter() - started)
             return run_id
         outcome = _load(tenant, source_id, trigger)
         with session_scope(org_id) as session:
             run = get_scoped_or_404(session, tenant, JobRun, run_id, "Job run")
             run.status, run.finished_at, run.error = outcome.status, utcnow(), outcome.error
             run.rows_loaded, run.batch_id = outcome.rows_loaded, outcome.batch_id
+        metrics.observe_job_run(outcome.status.value, perf_counter() - started)
         return run_id
 
 

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 class LiveServer:
     proc: subprocess.Popen
     base_url: str
+    log_path: Path | None = None  # the server's stderr (its log lines), when asked for
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text().splitlines() if self.log_path else []
 
 
 def _free_port() -> int:
@@ -30,14 +34,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(*, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
-    """Start `python -m app.serve` and return once /health answers."""
+def start(
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    args: tuple[str, ...] = (),
+    log_path: Path | None = None,
+) -> LiveServer:
+    """Start `python -m app.serve` and return once /health answers; log_path receives its stderr."""
     port = _free_port()
     cmd = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
-    server = LiveServer(proc, f"http://127.0.0.1:{port}")
+    cmd += list(args)
+    stderr = log_path.open("w") if log_path else None
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stderr=stderr)
+    if stderr is not None:
+        stderr.close()  # the child keeps its own descriptor
+    server = LiveServer(proc, f"http://127.0.0.1:{port}", log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -48,6 +63,15 @@ def start(*, workers: int = 1, env: dict[str, str] | None = None, timeout: float
         time.sleep(0.1)
     stop(server)
     raise RuntimeError(f"the API server did not answer /health within {timeout:.0f} s")
+
+
+def wait_for_log(server: LiveServer, text: str, count: int = 1, timeout: float = 60) -> None:
+    """Wait until `count` log lines contain `text` (e.g. every worker's "Application startup complete")."""
+    deadline = time.monotonic() + timeout
+    while sum(text in line for line in server.log_lines()) < count:
+        if time.monotonic() > deadline or server.proc.poll() is not None:
+            raise RuntimeError(f"the server did not log {text!r} {count} times within {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def stop(server: LiveServer) -> None:

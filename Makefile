@@ -25,7 +25,7 @@ seed: migrate
 	$(BIN)/python -m app.seed
 
 run: seed
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -74,6 +74,11 @@ def _redact_value(value: Any) -> Any:
     return redact(str(value))
 
 
+# Fields whose values the app itself produces (no secret can reach them): not scanned, which halves a line's cost.
+_TRUSTED_FIELDS = frozenset(
+    {"time", "level", "logger", "request_id", "org_id", "user_id", "pid", "route", "method", "status", "duration_ms"}
+)
+
 # uvicorn.access records carry (client, method, path, http version, status) as their arguments.
 _UVICORN_ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
@@ -114,7 +119,7 @@ class JsonLogFormatter(JsonFormatter):
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        return {key: _redact_value(value) for key, value in log_data.items()}
+        return {key: value if key in _TRUSTED_FIELDS else _redact_value(value) for key, value in log_data.items()}
 
 
 class TextLogFormatter(logging.Formatter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -141,3 +142,9 @@ def test_production_refuses_sqlite_unless_explicitly_allowed(tmp_path):
     assert "Traceback" not in proc.stderr
     allowed = _start_production(tmp_path, JWT_SECRET=STRONG_SECRET, SECRETS_KEY=key)
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_env_example_documents_every_setting():
+    text = (ROOT / ".env.example").read_text()
+    missing = [name for name in Settings.model_fields if not re.search(rf"^#?\s*{name}=", text, re.MULTILINE)]
+    assert missing == []

@@ -54,7 +54,7 @@ def test_a_request_line_has_every_field(client, org_a):
     assert line == {
         "level": "INFO",
         "logger": "painel.access",
-        "message": f"GET /dashboards/4242 404 {duration:.1f} ms",
+        "message": f"GET /dashboards/4242 404 {duration:.2f} ms",
         "request_id": r.headers["X-Request-ID"],
         "org_id": org_a.id,
         "user_id": org_a.users["Viewer"],

@@ -47,19 +47,19 @@ class AccessLog:
             route, method = route_template(scope), scope["method"]
             metrics.observe_request(route, method, status, seconds)
             if logger.isEnabledFor(logging.INFO):
-                client = scope.get("client")
+                client, duration_ms = scope.get("client"), round(seconds * 1000, 2)
                 logger.info(
-                    "%s %s %d %.1f ms",
+                    "%s %s %d %.2f ms",
                     method,
                     scope["path"],
                     status,
-                    seconds * 1000,
+                    duration_ms,
                     extra={
                         "route": route,
                         "method": method,
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round(seconds * 1000, 2),
+                        "duration_ms": duration_ms,
                         "client": client[0] if client else None,
                     },
                 )

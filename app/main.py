@@ -14,10 +14,12 @@ from app.core.context import RequestContextMiddleware
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.routers import (
+    api_keys,
     audit,
     auth,
     dashboards,
     datasources,
+    embed,
     health,
     indicators,
     indicators_custom,
@@ -81,10 +83,12 @@ def create_app() -> FastAPI:
         health.router,
         auth.router,
         members.router,
+        api_keys.router,
         ingest.router,
         indicators_custom.router,
         indicators.router,
         dashboards.router,
+        embed.router,
         datasources.router,
         jobs.router,
         audit.router,

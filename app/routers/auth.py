@@ -7,19 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Form, status
 
 from app.routers.deps import SessionDep, UserTenant
+from app.routers.problems import problem_responses
 from app.schemas.auth import DevLoginRequest, MeRead, PasswordUpdate, SwitchOrgRequest, TokenRead
 from app.services import auth as auth_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/dev-login", response_model=TokenRead)
+@router.post("/dev-login", response_model=TokenRead, responses=problem_responses(403, 404))
 def dev_login(body: DevLoginRequest, session: SessionDep) -> TokenRead:
     """Development sign-in by email into an org (created with you as Owner if new)."""
     return TokenRead(access_token=auth_service.dev_login(session, body.email, body.org_slug))
 
 
-@router.post("/token", response_model=TokenRead)
+@router.post("/token", response_model=TokenRead, responses=problem_responses(401, 403, 429))
 def token(
     session: SessionDep,
     username: Annotated[str, Form(description="Email")],

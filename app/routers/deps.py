@@ -51,7 +51,6 @@ Paging = Annotated[PageParams, Depends(page_params())]
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/auth/token",
     auto_error=False,
-    scheme_name="PasswordFlow",
     description="Email as username and your password (set one with POST /auth/password); your first org.",
 )
 bearer_scheme = HTTPBearer(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.routers.deps import AdminTenant, EditorTenant, SessionDep
+from app.routers.problems import problem_responses
 from app.schemas.embed import EmbedTokenRead, EmbedTokenRequest
 from app.services import embed as embed_service
 
 router = APIRouter(prefix="/embed", tags=["embed"])
 
 
-@router.post("/tokens", response_model=EmbedTokenRead)
+@router.post("/tokens", response_model=EmbedTokenRead, responses=problem_responses(404))
 def create_embed_token(
     body: EmbedTokenRequest, tenant: EditorTenant, session: SessionDep, response: Response
 ) -> EmbedTokenRead:

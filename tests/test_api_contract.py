@@ -149,6 +149,9 @@ ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 def test_docs_load_only_same_origin_assets(client, page):
     r = client.get(page)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    # The browser itself is told to load and call nothing but this app.
+    policy = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == policy["connect-src"] == "'self'" and policy["img-src"] == "'self' data:"
     assert "http://" not in r.text and "https://" not in r.text and "//" not in r.text.replace("://", "")
     assets = ASSET.findall(r.text)
     assert len(assets) >= 2 and all(a.startswith("/") and not a.startswith("//") for a in assets), assets

@@ -151,6 +151,7 @@ class EmbedClaims:
     filters: dict[str, Any]  # locked filters, JSON values (validated by the embed service)
     creator: str  # "user:<id>" or "api_key:<id>": whose access the token borrows
     expires_at: datetime
+    issued_at: datetime | None = None  # set when decoded (whole seconds)
 
 
 def _embed_key(salt: str | None) -> bytes:
@@ -232,6 +233,7 @@ def decode_embed_token(token: str, salt: str | None) -> EmbedClaims:
         filters=filters,
         creator=creator,
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
     )
 
 

@@ -131,7 +131,9 @@ def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> DashboardRe
 
 def _owned(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
     embed_service.check_dashboard(tenant, dashboard_id)  # an embed token: its own dashboards only
-    return get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
+    dashboard = get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
+    embed_service.check_dashboard(tenant, dashboard_id, dashboard.created_at)  # ...not a newer one with its id
+    return dashboard
 
 
 def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:

@@ -98,6 +98,7 @@ def _scope(claims: EmbedClaims) -> EmbedScope:
         data_source_id=filters.data_source_id,
         start=filters.start,
         end=filters.end,
+        issued_at=claims.issued_at,
     )
 
 
@@ -134,9 +135,16 @@ def resolve_embed_token(session: Session, token: str) -> Tenant:
 # --- Applying a token's scope (called by the dashboards service) --------------------------------------------
 
 
-def check_dashboard(tenant: Tenant, dashboard_id: int) -> None:
-    """An embed token reads only its own dashboards: any other answers like a missing one."""
-    if tenant.embed is not None and dashboard_id not in tenant.embed.dashboard_ids:
+def check_dashboard(tenant: Tenant, dashboard_id: int, created_at: datetime | None = None) -> None:
+    """An embed token reads only its own dashboards: any other answers like a missing one. With the row's
+    created_at: a dashboard newer than the token is not the one it named (SQLite may reuse a deleted row's id)."""
+    scope = tenant.embed
+    if scope is None:
+        return
+    newer = (
+        created_at is not None and scope.issued_at is not None and created_at.replace(microsecond=0) > scope.issued_at
+    )
+    if dashboard_id not in scope.dashboard_ids or newer:
         raise NotFound(f"Dashboard {dashboard_id} not found")
 
 

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Delete, Select, Update, delete, select, update
@@ -54,6 +54,7 @@ class EmbedScope:
     data_source_id: int | None = None
     start: date | None = None
     end: date | None = None
+    issued_at: datetime | None = None  # when the token was minted (not part of the key: the same scope, same data)
 
     def key(self) -> str:
         """A stable digest of the scope, to keep cached answers of different scopes apart."""

@@ -339,3 +339,19 @@ def test_org_b_token_sees_nothing_of_org_a(client, org_a, org_b, loaded):
     # And org A's token under org B's id is refused (B's key would have to sign it).
     a_token = mint(client, org_a, [a_dash["id"]])
     assert client.get(f"/dashboards/{a_dash['id']}", headers=bearer(a_token)).status_code == 200
+
+
+def test_a_dashboard_created_after_the_token_is_not_one_it_names(client, org_a):
+    """SQLite may give a new row the id of a deleted one: the token must not start reading the newcomer."""
+    first = client.post("/dashboards", headers=org_a.headers("Editor"), json={"name": "Antigo"}).json()
+    token = mint(client, org_a, [first["id"]])
+    assert client.get(f"/dashboards/{first['id']}", headers=bearer(token)).status_code == 200
+    from sqlalchemy import update
+
+    from app.models import Dashboard
+    from tests.conftest import all_orgs_session
+
+    with all_orgs_session() as s:  # as if the dashboard had been deleted and its id given to a new one
+        s.execute(update(Dashboard).values(created_at=datetime.now(UTC) + timedelta(seconds=5)))
+    for path in (f"/dashboards/{first['id']}", f"/dashboards/{first['id']}/data"):
+        assert client.get(path, headers=bearer(token)).status_code == 404

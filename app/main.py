@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,10 +18,13 @@ from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
 from app.routers import (
+    api_keys,
     audit,
     auth,
     dashboards,
     datasources,
+    docs,
+    embed,
     health,
     indicators,
     indicators_custom,
@@ -29,6 +33,7 @@ from app.routers import (
     members,
 )
 from app.routers import metrics as metrics_router
+from app.routers.problems import document_problems
 
 logger = logging.getLogger("painel")
 
@@ -51,13 +56,41 @@ async def lifespan(app: FastAPI):
         metrics.process_exiting()
 
 
+# CORS (when CORS_ORIGINS is set): what a browser app on an allowed origin may send and read.
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-None-Match", "X-API-Key", "X-Request-ID", "Prefer"]
+CORS_EXPOSED_HEADERS = ["ETag", "X-Request-ID", "Content-Disposition", "Location", "Retry-After"]
+CORS_MAX_AGE_SECONDS = 600
+
+
 class PainelAPI(FastAPI):
-    """FastAPI with the request context outermost, then the access record, both around Starlette's error
-    middleware, so that even a 500 is logged with its request id, counted in the metrics and answered with the
-    X-Request-ID header."""
+    """FastAPI with the request context outermost, then the access record (log and metrics), around Starlette's
+    error middleware, so that even a 500 is logged with its request id, counted and answered with the X-Request-ID
+    header; CORS sits just inside them, so errors (a 413, even a 500) carry CORS headers too and a browser app can
+    read them. Its OpenAPI document describes the errors the API really sends (app/routers/problems.py)."""
+
+    cors_origins: tuple[str, ...] = ()
+    _problems_documented: dict[str, Any] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestContextMiddleware(AccessLog(super().build_middleware_stack()))
+        app = super().build_middleware_stack()
+        if self.cors_origins:
+            app = CORSMiddleware(
+                app,
+                allow_origins=self.cors_origins,
+                allow_credentials=False,  # credentials travel in headers (Bearer, X-API-Key), never cookies
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+                max_age=CORS_MAX_AGE_SECONDS,
+            )
+        return RequestContextMiddleware(AccessLog(app))
+
+    def openapi(self) -> dict[str, Any]:
+        schema = super().openapi()
+        if self._problems_documented is not schema:  # once per generated document
+            self._problems_documented = document_problems(schema)
+        return schema
 
 
 def create_app() -> FastAPI:
@@ -72,32 +105,29 @@ def create_app() -> FastAPI:
         description="Multi-tenant dashboards backend: connect data, get indicators and dashboards.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by app/routers/docs.py, with local assets
+        redoc_url=None,
     )
-    if settings.CORS_ORIGINS:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.CORS_ORIGINS,
-            allow_credentials=False,
-            allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-            expose_headers=["ETag", "X-Request-ID"],
-        )
+    app.cors_origins = tuple(settings.CORS_ORIGINS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     for router in (
         health.router,
         auth.router,
         members.router,
+        api_keys.router,
         ingest.router,
         indicators_custom.router,
         indicators.router,
         dashboards.router,
+        embed.router,
         datasources.router,
         jobs.router,
         audit.router,
         metrics_router.router,
     ):
         app.include_router(router)
+    docs.install_docs(app)
     return app
 
 

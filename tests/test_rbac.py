@@ -1,4 +1,10 @@
-"""Every protected route x every role: below the route's minimum role is 403, at or above it is not.
+"""Every protected route x every credential: users of every role, org API keys of every role, embed tokens.
+
+- A user below the route's minimum role gets 403 `insufficient_role`; at or above it, never 401/403.
+- An API key gets the same gates as a user of its role, except on USERS_ONLY routes (members, API keys, passwords,
+  switching orgs): 403 `user_required` whatever its role.
+- An embed token gets 403 `embed_token_not_allowed` everywhere except EMBED_READS, where a dashboard it does not
+  name answers 404 (tests/routers/test_embed.py reads the dashboards it does name).
 
 ROUTE_ROLES must list every route of the app: a new route without an entry fails the coverage test.
 """
@@ -8,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.models import ROLE_ORDER, Role
 
@@ -64,18 +70,49 @@ ROUTE_ROLES = {
     ("GET", "/jobs/runs"): "Viewer",
     ("GET", "/jobs/runs/{run_id}"): "Viewer",
     ("GET", "/audit"): "Admin",
+    ("POST", "/api-keys"): "Admin",
+    ("GET", "/api-keys"): "Admin",
+    ("DELETE", "/api-keys/{key_id}"): "Admin",
+    ("POST", "/embed/tokens"): "Editor",
+    ("POST", "/embed/tokens/revoke-all"): "Admin",
 }
+
+# Routes that need a signed-in person: an API key is refused whatever its role.
+USERS_ONLY = {
+    ("POST", "/auth/password"),
+    ("POST", "/auth/switch-org"),
+    ("GET", "/auth/me"),
+    ("POST", "/members"),
+    ("PATCH", "/members/{user_id}"),
+    ("DELETE", "/members/{user_id}"),
+    ("POST", "/api-keys"),
+    ("GET", "/api-keys"),
+    ("DELETE", "/api-keys/{key_id}"),
+}
+# The only routes an embed token may call (for the dashboards it names).
+EMBED_READS = {("GET", "/dashboards/{dashboard_id}"), ("GET", "/dashboards/{dashboard_id}/data")}
+KEY_ROLES = [Role.VIEWER, Role.EDITOR, Role.ADMIN]  # an API key is never an Owner
 
 
 def _app_routes(app):
-    return {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods} - {
+    # FastAPI includes routers as nested route objects: walk them to every APIRoute with its full path.
+    contexts = iter_route_contexts(app.routes)
+    return {(m, c.path) for c in contexts if isinstance(c.original_route, APIRoute) for m in c.methods} - {
         (m, p) for m, p in [("HEAD", "/health")]
     }
 
 
 def test_table_covers_every_route(app):
-    missing = _app_routes(app) - PUBLIC - set(ROUTE_ROLES)
+    routes = _app_routes(app)
+    assert len(routes) > len(PUBLIC) + 40, "the route walk found too few routes to be the app's"
+    missing = routes - PUBLIC - set(ROUTE_ROLES)
     assert not missing, f"routes without an RBAC entry: {sorted(missing)}"
+    stale = (set(ROUTE_ROLES) | USERS_ONLY | EMBED_READS) - routes
+    assert not stale, f"RBAC entries for routes that do not exist: {sorted(stale)}"
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{[a-z_]+\}", "999999", path)
 
 
 CASES = [
@@ -87,7 +124,7 @@ CASES = [
 
 @pytest.mark.parametrize(("method", "path", "minimum", "role"), CASES)
 def test_role_gate(client, org_a, method, path, minimum, role):
-    url = re.sub(r"\{[a-z_]+\}", "999999", path)
+    url = _url(path)
     # An empty JSON body: permission is checked before the body is validated or the id is looked up.
     r = client.request(method, url, headers=org_a.headers(role), json={})
     allowed = ROLE_ORDER.index(Role(role)) >= ROLE_ORDER.index(Role(minimum))
@@ -98,3 +135,46 @@ def test_role_gate(client, org_a, method, path, minimum, role):
         assert r.status_code == 403, (r.status_code, r.text)
         assert r.json()["code"] == "insufficient_role"
         assert f"requires the {minimum} role" in r.json()["detail"]
+
+
+KEY_CASES = [
+    (method, path, minimum, role.value) for (method, path), minimum in sorted(ROUTE_ROLES.items()) for role in KEY_ROLES
+]
+
+
+@pytest.mark.parametrize(("method", "path", "minimum", "role"), KEY_CASES)
+def test_api_key_gate(client, org_a, method, path, minimum, role):
+    created = client.post("/api-keys", headers=org_a.headers(), json={"name": f"{role} key", "role": role})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    # Both ways of presenting a key: the Viewer and Admin keys as X-API-Key, the Editor key as a Bearer value.
+    headers = {"Authorization": f"Bearer {key}"} if role == "Editor" else {"X-API-Key": key}
+    r = client.request(method, _url(path), headers=headers, json={})
+    if (method, path) in USERS_ONLY:
+        assert r.status_code == 403, (r.status_code, r.text)
+        assert r.json()["code"] == "user_required"
+    elif ROLE_ORDER.index(Role(role)) >= ROLE_ORDER.index(Role(minimum)):
+        assert r.status_code not in (401, 403) and r.status_code < 500, (r.status_code, r.text)
+    else:
+        assert r.status_code == 403, (r.status_code, r.text)
+        assert r.json()["code"] == "insufficient_role"
+        assert f"requires the {minimum} role" in r.json()["detail"]
+
+
+@pytest.fixture
+def embed_token(client, org_a) -> str:
+    """An embed token of org A for one real dashboard (not the 999999 the gate test asks for)."""
+    dashboard = client.post("/dashboards", headers=org_a.headers("Editor"), json={"name": "Embedded"}).json()
+    r = client.post("/embed/tokens", headers=org_a.headers("Editor"), json={"dashboard_ids": [dashboard["id"]]})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ROUTE_ROLES))
+def test_embed_token_gate(client, embed_token, method, path):
+    r = client.request(method, _url(path), headers={"Authorization": f"Bearer {embed_token}"}, json={})
+    assert r.headers["content-type"] == "application/problem+json", r.text
+    if (method, path) in EMBED_READS:
+        assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.text  # not one of its dashboards
+    else:
+        assert (r.status_code, r.json()["code"]) == (403, "embed_token_not_allowed"), r.text

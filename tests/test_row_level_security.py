@@ -65,6 +65,8 @@ def _fill(client, org) -> None:
     run = client.post(f"/datasources/{loaded['data_source_id']}/run", headers=org.headers("Editor")).json()
     assert run["status"] == "skipped", run
     assert put_creds(client, org, service_account()).status_code in (200, 201, 204)
+    key = client.post("/api-keys", headers=org.headers("Admin"), json={"name": "RLS", "role": "Viewer"})
+    assert key.status_code == 201, key.text
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import math
+import re
 import secrets
 from collections import Counter
 from functools import lru_cache
@@ -24,6 +25,8 @@ EXAMPLE_JWT_SECRET = "change-me-to-a-random-string-of-at-least-32-bytes"  # noqa
 KNOWN_WEAK_SECRETS = {EXAMPLE_JWT_SECRET, "secret", "changeme", "change-me", "password", ""}
 MIN_SECRET_BYTES = 32
 MIN_SECRET_ENTROPY_BITS = 100  # estimated: 32 random hex characters score ~120, 32 times "a" scores 0
+# A browser's Origin: scheme, host and optional port, nothing else (a path or trailing slash never matches).
+CORS_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$")
 
 
 class ConfigError(RuntimeError):
@@ -78,8 +81,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.strip()
             if value.startswith("["):
-                return json.loads(value)
-            return [item.strip() for item in value.split(",") if item.strip()]
+                value = json.loads(value)
+            else:
+                value = [origin.strip() for origin in value.split(",") if origin.strip()]
+        if isinstance(value, list):
+            # "http://localhost:5173/" as copied from an address bar means the origin http://localhost:5173.
+            return [origin.strip().rstrip("/") if isinstance(origin, str) else origin for origin in value]
         return value
 
     @field_validator("LOG_FORMAT", mode="before")
@@ -241,10 +248,20 @@ def _key_sources_problem(settings: Settings) -> str | None:
     return None
 
 
+def _cors_problem(origins: list[str]) -> str | None:
+    bad = [origin for origin in origins if origin != "*" and not CORS_ORIGIN_RE.match(origin)]
+    if bad:
+        return (
+            f"CORS_ORIGINS has entries that are not origins ({', '.join(map(repr, bad))}): "
+            "write scheme://host[:port], e.g. http://localhost:5173, comma-separated"
+        )
+    return None
+
+
 def validate_settings(settings: Settings) -> Settings:
     """Fill development defaults and refuse unsafe production settings."""
-    if (problem := _key_sources_problem(settings)) is not None:
-        raise ConfigError(f"Refusing to start: {problem}.")
+    if problem := _cors_problem(settings.CORS_ORIGINS):
+        raise ConfigError(problem)
     if settings.is_production:
         problems = [
             problem

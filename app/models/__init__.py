@@ -1,5 +1,6 @@
 """All models, imported so Base.metadata knows every table (Alembic relies on it)."""
 
+from app.models.api_key import ApiKey
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.dashboard import CustomIndicator, Dashboard, Widget
@@ -18,6 +19,7 @@ from app.models.organization import ROLE_ORDER, Membership, Organization, Role, 
 
 __all__ = [
     "ROLE_ORDER",
+    "ApiKey",
     "AuditEvent",
     "Base",
     "BatchStatus",

@@ -25,6 +25,8 @@ class AuditEvent(OrgScoped, Base):
     # A plain id, no foreign key: the record outlives the user and is never rewritten by a cascade.
     actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    # The org API key that made the write (actor_type "api_key"); a plain id too, the key may be deleted later.
+    actor_api_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
     entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -43,6 +43,8 @@ class Organization(TimestampMixin, Base):
     )
     # The month its fiscal year starts (1 = January): where year-to-date totals restart.
     fiscal_year_start_month: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    # Mixed into the key that signs the org's embed tokens: a new value invalidates all of them (revoke-all).
+    embed_token_salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class User(TimestampMixin, Base):

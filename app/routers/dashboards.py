@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.routers.caching import conditional_json
-from app.routers.deps import EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.routers.deps import DashboardReader, EditorTenant, Id, Paging, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.dashboards import (
     DashboardCreate,
@@ -42,7 +42,8 @@ def import_dashboard(document: DashboardDocument, tenant: EditorTenant, session:
 
 
 @router.get("/{dashboard_id}", response_model=DashboardRead)
-def get_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep):
+def get_dashboard(dashboard_id: Id, tenant: DashboardReader, session: SessionDep):
+    """One dashboard with its widgets (also with an embed token that names it)."""
     return dashboard_service.get_dashboard(session, tenant, dashboard_id)
 
 
@@ -71,12 +72,13 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
 def dashboard_data(
     dashboard_id: Id,
     request: Request,
-    tenant: ViewerTenant,
+    tenant: DashboardReader,
     session: SessionDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ):
-    """Every widget's data in one call (default range: the last 12 months of data)."""
+    """Every widget's data in one call (default range: the last 12 months of data). With an embed token, its locked
+    filters apply and its range bounds `from`/`to`."""
     tag = dashboard_service.data_etag(session, tenant, dashboard_id, start, end)
     return conditional_json(
         request,

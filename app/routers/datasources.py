@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.routers.deps import AdminTenant, EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.routers.problems import problem_responses
 from app.schemas.common import Page
 from app.schemas.datasources import (
     ConnectionTestRead,
@@ -36,7 +37,7 @@ def create_source(body: DataSourceCreate, tenant: AdminTenant, session: SessionD
     return datasource_service.create_source(session, tenant, body)
 
 
-@router.post("/test", response_model=ConnectionTestRead)
+@router.post("/test", response_model=ConnectionTestRead, responses=problem_responses(429))
 def test_connection(body: ConnectionTestRequest, tenant: AdminTenant) -> ConnectionTestRead:
     """Connect and run SELECT 1 (allow-listed dialects and parameters, no private hosts, no app database)."""
     rate_limits.check("datasource-test", tenant.org_id)

@@ -6,18 +6,20 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core import context as request_context
 from app.core.db import bind_org, bind_user, get_session
 from app.core.errors import Forbidden, Unauthorized
-from app.core.security import TokenError, decode_access_token
+from app.core.security import TokenError, decode_access_token, is_embed_token, looks_like_api_key
 from app.models import Role
 from app.schemas.common import MAX_ID, PageParams
+from app.services import api_keys as api_key_service
 from app.services import audit as audit_service
 from app.services import auth as auth_service
-from app.services.tenancy import Tenant
+from app.services import embed as embed_service
+from app.services.tenancy import Credential, Tenant
 
 # scope="function": the session commits when the route returns, before the response is sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -44,13 +46,46 @@ def page_params(default: int = 50, maximum: int = 500) -> Callable[..., PagePara
 
 Paging = Annotated[PageParams, Depends(page_params())]
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+# Three ways to present a credential, all in the OpenAPI document (Swagger's Authorize offers each): the password
+# flow, a pasted Bearer value (a user token from POST /auth/dev-login, an API key or an embed token), or X-API-Key.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    auto_error=False,
+    description="Email as username and your password (set one with POST /auth/password); your first org.",
+)
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerToken",
+    description="A user token (POST /auth/dev-login, /auth/token), an org API key (pnl_live_...) or an embed token.",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="ApiKey", description="An org API key (POST /api-keys)."
+)
 
 
-def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Tenant:
-    """The caller's tenant, from the verified JWT and the current membership."""
-    if not token:
-        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", code="not_authenticated")
+def _presented_credential(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> str:
+    """The one credential the request presents: `Authorization: Bearer <value>` or `X-API-Key: <API key>`."""
+    authorization = token or (bearer.credentials if bearer else None)
+    if authorization and api_key and authorization != api_key:
+        raise Unauthorized(
+            "Send one credential: either 'Authorization: Bearer ...' or 'X-API-Key: ...'", code="ambiguous_credentials"
+        )
+    if api_key and not looks_like_api_key(api_key):
+        raise Unauthorized("X-API-Key takes an org API key (pnl_live_...)", code="invalid_api_key")
+    credential = authorization or api_key
+    if not credential:
+        raise Unauthorized(
+            "Not authenticated: send 'Authorization: Bearer <token or API key>' or 'X-API-Key: <API key>'",
+            code="not_authenticated",
+        )
+    return credential
+
+
+def _user_tenant(session: Session, token: str) -> Tenant:
     try:
         claims = decode_access_token(token)
     except TokenError as exc:
@@ -60,29 +95,78 @@ def get_tenant(session: SessionDep, token: Annotated[str | None, Depends(oauth2_
     bind_user(session, claims.user_id)
     tenant = auth_service.resolve_tenant(session, claims)
     audit_service.set_actor(session, audit_service.ActorType.USER, tenant.user_id)
+    return tenant
+
+
+def get_caller(session: SessionDep, credential: Annotated[str, Depends(_presented_credential)]) -> Tenant:
+    """Whoever the verified credential proves: a user (JWT and current membership), an org API key, or an embed
+    token (read-only, its dashboards only). Routes use CurrentTenant, which refuses embed tokens."""
+    if looks_like_api_key(credential):
+        tenant = api_key_service.resolve_api_key(session, credential)
+        audit_service.set_actor(session, audit_service.ActorType.API_KEY, api_key_id=tenant.api_key_id)
+    elif is_embed_token(credential):
+        tenant = embed_service.resolve_embed_token(session, credential)
+    else:
+        tenant = _user_tenant(session, credential)
     request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
+
+
+Caller = Annotated[Tenant, Depends(get_caller)]
+
+
+def get_tenant(caller: Caller) -> Tenant:
+    """A user or an API key. Embed tokens are refused here, so every route except the dashboard reads refuses them."""
+    if caller.credential is Credential.EMBED:
+        raise Forbidden(
+            "An embed token only reads its own dashboards: GET /dashboards/{id} and GET /dashboards/{id}/data",
+            code="embed_token_not_allowed",
+        )
+    return caller
 
 
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
 
 
-def require_role(minimum: Role | str):
-    """Dependency factory: the caller's role must be at least `minimum` (Viewer < Editor < Admin < Owner)."""
+def _check_role(tenant: Tenant, needed: Role) -> Tenant:
+    if not tenant.at_least(needed):
+        raise Forbidden(
+            f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",
+            code="insufficient_role",
+        )
+    return tenant
+
+
+def require_role(minimum: Role | str, *, users_only: bool = False):
+    """Dependency factory: the caller's role must be at least `minimum` (Viewer < Editor < Admin < Owner);
+    users_only: a signed-in user, never an API key (members, API keys, passwords, switching orgs)."""
     needed = Role(minimum)
 
     def _check(tenant: CurrentTenant) -> Tenant:
-        if not tenant.at_least(needed):
+        if users_only and tenant.credential is not Credential.USER:
             raise Forbidden(
-                f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",
-                code="insufficient_role",
+                "This action needs a signed-in user: API keys cannot manage members or API keys, set passwords "
+                "or switch organizations",
+                code="user_required",
             )
-        return tenant
+        return _check_role(tenant, needed)
 
     return _check
+
+
+def require_dashboard_reader(dashboard_id: Id, caller: Caller) -> Tenant:
+    """Reading one dashboard (and its data): a Viewer or higher, or an embed token that names this dashboard (any
+    other answers 404, like a missing one)."""
+    if caller.credential is Credential.EMBED:
+        embed_service.check_dashboard(caller, dashboard_id)
+        return caller
+    return _check_role(caller, Role.VIEWER)
 
 
 ViewerTenant = Annotated[Tenant, Depends(require_role(Role.VIEWER))]
 EditorTenant = Annotated[Tenant, Depends(require_role(Role.EDITOR))]
 AdminTenant = Annotated[Tenant, Depends(require_role(Role.ADMIN))]
 OwnerTenant = Annotated[Tenant, Depends(require_role(Role.OWNER))]
+UserTenant = Annotated[Tenant, Depends(require_role(Role.VIEWER, users_only=True))]
+AdminUserTenant = Annotated[Tenant, Depends(require_role(Role.ADMIN, users_only=True))]
+DashboardReader = Annotated[Tenant, Depends(require_dashboard_reader)]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from app.routers.deps import MAX_ID, EditorTenant, Id, OptionalId, Paging, SessionDep, ViewerTenant, page_params
+from app.routers.problems import problem_responses
 from app.schemas.common import Page, PageParams
 from app.schemas.ingest import BatchPreviewRead, BatchRead, BatchReportRead, RejectedRowRead, SheetsIngestRequest
 from app.services.ingest import batches as batch_service
@@ -40,7 +41,10 @@ def _upload(kind: str, tenant, session, file: UploadFile, data_source_id, name, 
     "/csv",
     response_model=BatchReportRead,
     status_code=201,
-    responses={200: {"description": "The same file was already in this source", "model": BatchReportRead}},
+    responses={
+        200: {"description": "The same file was already in this source", "model": BatchReportRead},
+        **problem_responses(415),
+    },
 )
 def upload_csv(
     tenant: EditorTenant,
@@ -59,7 +63,10 @@ def upload_csv(
     "/xlsx",
     response_model=BatchReportRead,
     status_code=201,
-    responses={200: {"description": "The same file was already in this source", "model": BatchReportRead}},
+    responses={
+        200: {"description": "The same file was already in this source", "model": BatchReportRead},
+        **problem_responses(415),
+    },
 )
 def upload_xlsx(
     tenant: EditorTenant,

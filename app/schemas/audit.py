@@ -25,6 +25,7 @@ class AuditEventRead(ORMModel):
     created_at: datetime
     actor_type: str
     actor_user_id: int | None
+    actor_api_key_id: int | None = None
     action: str
     entity_type: str
     entity_id: int | None

@@ -32,6 +32,7 @@ from app.schemas.dashboards import (
     WidgetRead,
 )
 from app.schemas.indicators_custom import CustomIndicatorCreate, ParameterSpec
+from app.services import embed as embed_service
 from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import custom as custom_service
@@ -129,7 +130,10 @@ def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> DashboardRe
 
 
 def _owned(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
-    return get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
+    embed_service.check_dashboard(tenant, dashboard_id)  # an embed token: its own dashboards only
+    dashboard = get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
+    embed_service.check_dashboard(tenant, dashboard_id, dashboard.created_at)  # ...not a newer one with its id
+    return dashboard
 
 
 def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:
@@ -276,14 +280,14 @@ def _widget_data(
 ) -> dict[str, Any]:
     """The widget's indicator answer, as the indicator's own endpoint would give it (JSON-ready)."""
     if widget.indicator:
-        return indicator_service.compute(
-            session, tenant, widget.indicator, rng, _filters(widget.params), widget.params, as_of=as_of
-        )
+        filters = embed_service.locked_filters(tenant.embed, _filters(widget.params))  # an embed token's locks win
+        return indicator_service.compute(session, tenant, widget.indicator, rng, filters, widget.params, as_of=as_of)
     if widget.custom_indicator_id is None:  # pragma: no cover - a widget has an indicator or a custom one
         raise RuntimeError(f"widget {widget.id} has no indicator")
     custom = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
     declared = {spec["name"] for spec in custom.parameters}
     params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
+    params = embed_service.locked_custom_params(tenant.embed, declared, params, rng)  # an embed token's locks win
     result = custom_service.run_custom_indicator(
         session, tenant, custom, {k: v for k, v in params.items() if k in declared}, deadline=deadline
     )
@@ -301,6 +305,7 @@ def get_dashboard_data(
     seconds = get_settings().DASHBOARD_DATA_DEADLINE_SECONDS
     deadline = time.monotonic() + seconds
     rng = make_range(start, end) if start and end else default_range(session, tenant)
+    rng = embed_service.locked_range(tenant.embed, rng, asked=bool(start))  # an embed token's locked range
     _, as_of = freshness.stamp(session, tenant)
     out = []
     for widget in widgets_of(session, tenant, dashboard.id):
@@ -332,6 +337,10 @@ def get_dashboard_data(
 
 
 def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:
+    """The answer's ETag: the org's data version, the dashboard, the range asked, and the caller's access scope (an
+    embed token's locked filters), so one scope's cached answer never validates another's."""
     dashboard = _owned(session, tenant, dashboard_id)
-    tag, _ = freshness.data_etag(session, tenant, "dashboard", dashboard.id, dashboard.updated_at, str(start), str(end))
+    tag, _ = freshness.data_etag(
+        session, tenant, "dashboard", dashboard.id, dashboard.updated_at, str(start), str(end), tenant.access_scope
+    )
     return tag

@@ -3,7 +3,8 @@
 Every query on a tenant table starts here (tests/test_tenancy_scan.py scans the code for any that does not). The
 deliberate exceptions:
 - named helpers in the last section of this module: reads that happen before a tenant exists (sign-in looks up the
-  user's memberships) and the scheduler's cross-org work (across_orgs);
+  user's memberships; a request that presents an API key reads that key's row, api_key_of_org) and the scheduler's
+  cross-org work (across_orgs);
 - custom SQL, scoped by the database: a view of the caller's rows under a reader role on Postgres, a CTE of them on
   SQLite (services/indicators/custom_query.py);
 - COPY into a transaction's temporary table before INSERT ... SELECT (services/ingest/staging.py), rows that carry
@@ -19,16 +20,16 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Delete, Select, Update, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.core.db import set_all_orgs
+from app.core.db import bind_org, set_all_orgs
 from app.core.errors import NotFound
-from app.models import Membership, Role
+from app.models import ApiKey, Membership, Role
 from app.models.base import TenantTable
 
 M = TypeVar("M", bound=TenantTable)
@@ -53,6 +54,7 @@ class EmbedScope:
     data_source_id: int | None = None
     start: date | None = None
     end: date | None = None
+    issued_at: datetime | None = None  # when the token was minted (not part of the key: the same scope, same data)
 
     def key(self) -> str:
         """A stable digest of the scope, to keep cached answers of different scopes apart."""
@@ -69,6 +71,7 @@ class Tenant:
     role: Role
     credential: Credential = Credential.USER
     embed: EmbedScope | None = None
+    api_key_id: int | None = None  # the key that proved it (Credential.API_KEY), for the audit trail
 
     def at_least(self, role: Role) -> bool:
         return self.role.rank >= role.rank
@@ -152,6 +155,18 @@ def unscoped_update_across_orgs(model: type[M]) -> Update:
 def membership_in_org(session: Session, user_id: int, org_id: int) -> Membership | None:
     """A user's membership in one org, read while signing in (before a Tenant exists)."""
     stmt = select(Membership).where(Membership.user_id == user_id, Membership.organization_id == org_id)
+    return session.scalars(stmt).one_or_none()
+
+
+def api_key_of_org(session: Session, org_id: int, public_id: str) -> ApiKey | None:
+    """The API key with this public id in this org, read before a Tenant exists (the key is what proves one).
+
+    The org comes from the key itself (pnl_live_<org>_<public id>_<secret>), so the lookup binds it first: on
+    Postgres the session is bound to that org and row-level security lets only its rows through, with no
+    SECURITY DEFINER function and no cross-org read. A forged org finds nothing, and the secret is then checked
+    against the stored digest by the caller (app.services.api_keys.resolve_api_key)."""
+    bind_org(session, org_id)
+    stmt = select(ApiKey).where(ApiKey.organization_id == org_id, ApiKey.public_id == public_id)
     return session.scalars(stmt).one_or_none()
 
 

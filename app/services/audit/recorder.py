@@ -38,6 +38,7 @@ _SAVEPOINTS_KEY = "audit_savepoints"  # nested transaction -> copy of the pendin
 
 class ActorType(str, enum.Enum):
     USER = "user"
+    API_KEY = "api_key"  # an org API key (actor_api_key_id says which)
     SCHEDULER = "scheduler"
     SYSTEM = "system"  # scripts, seeding: no signed-in caller and no scheduler
 
@@ -46,11 +47,14 @@ class ActorType(str, enum.Enum):
 class Actor:
     type: ActorType
     user_id: int | None = None
+    api_key_id: int | None = None
 
 
-def set_actor(session: Session, actor_type: ActorType | str, user_id: int | None = None) -> None:
+def set_actor(
+    session: Session, actor_type: ActorType | str, user_id: int | None = None, *, api_key_id: int | None = None
+) -> None:
     """Name who the session's writes are made by (requests: the caller; jobs: the scheduler)."""
-    session.info[ACTOR_INFO_KEY] = Actor(ActorType(actor_type), user_id)
+    session.info[ACTOR_INFO_KEY] = Actor(ActorType(actor_type), user_id, api_key_id)
 
 
 class AuditBypassError(RuntimeError):
@@ -369,6 +373,7 @@ def _before_commit(session: Session) -> None:
                 "created_at": now,
                 "actor_user_id": ev.actor.user_id,
                 "actor_type": ev.actor.type.value,
+                "actor_api_key_id": ev.actor.api_key_id,
                 "action": ev.action(),
                 "entity_type": ev.entity_type,
                 "entity_id": ev.entity_id,

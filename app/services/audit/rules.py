@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import ORG_INFO_KEY
 from app.models import (
+    ApiKey,
     CustomIndicator,
     Dashboard,
     DataSource,
@@ -59,6 +60,10 @@ def _user_action(verb: str, secrets: dict[str, Any]) -> str:
     return "user.password_changed" if "password" in secrets else f"user.{verb}"
 
 
+def _organization_action(verb: str, changes: dict[str, Any]) -> str:
+    return "organization.embed_tokens_revoked" if "embed_signing_key" in changes else f"organization.{verb}"
+
+
 @dataclass(frozen=True)
 class Rule:
     entity_type: str
@@ -100,8 +105,11 @@ RULES: dict[type, Rule] = {
             "timezone": "timezone",
             "fiscal_year_start_month": "fiscal_year_start_month",
         },
+        # The salt of the key that signs embed tokens: only "set"/"changed" is recorded (revoke-all).
+        secrets={"embed_token_salt": Secret("embed_signing_key", encrypted=False)},
         verbs=frozenset({"created", "updated"}),
         org_of=_org_itself,
+        action_of=_organization_action,
     ),
     User: Rule(
         "user",
@@ -143,6 +151,12 @@ RULES: dict[type, Rule] = {
         bulk_side_effects=frozenset({"status"}),  # superseded by a new batch, whose batch.created says so
     ),
     Dashboard: Rule("dashboard", {"name": "name", "description": "description"}),
+    # The key's digest is never recorded; last_used_at changes are not events (no "updated" verb).
+    ApiKey: Rule(
+        "api_key",
+        {"name": "name", "role": "role", "prefix": "prefix", "expires_at": "expires_at"},
+        verbs=frozenset({"created", "deleted"}),
+    ),
     CustomIndicator: Rule(
         "custom_indicator", {"name": "name", "description": "description", "sql": "sql", "parameters": "parameters"}
     ),

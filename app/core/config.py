@@ -81,13 +81,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.strip()
             if value.startswith("["):
-                value = json.loads(value)
-            else:
-                value = [origin.strip() for origin in value.split(",") if origin.strip()]
-        if isinstance(value, list):
-            # "http://localhost:5173/" as copied from an address bar means the origin http://localhost:5173.
-            return [origin.strip().rstrip("/") if isinstance(origin, str) else origin for origin in value]
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("CORS_ORIGINS", mode="after")
+    @classmethod
+    def _bare_origins(cls, value: list[str]) -> list[str]:
+        # "http://localhost:5173/" as copied from an address bar means the origin http://localhost:5173.
+        return [origin.strip().rstrip("/") for origin in value]
 
     @field_validator("LOG_FORMAT", mode="before")
     @classmethod
@@ -262,6 +264,8 @@ def validate_settings(settings: Settings) -> Settings:
     """Fill development defaults and refuse unsafe production settings."""
     if problem := _cors_problem(settings.CORS_ORIGINS):
         raise ConfigError(problem)
+    if (problem := _key_sources_problem(settings)) is not None:
+        raise ConfigError(f"Refusing to start: {problem}.")
     if settings.is_production:
         problems = [
             problem

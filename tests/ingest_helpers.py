@@ -150,7 +150,9 @@ def assert_rollups_match_facts() -> int:
             select(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category, Fact.value)
         ):
             add(expected[(org, source, day, uf, category, category_key(category))], value, 1, value, value)
-            add(monthly[(org, source, day.replace(day=1), uf, category, category_key(category))], value, 1, value, value)
+            add(
+                monthly[(org, source, day.replace(day=1), uf, category, category_key(category))], value, 1, value, value
+            )
 
         def stored(model, period) -> dict[tuple, list]:
             return {

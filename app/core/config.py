@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     JOB_STALE_AFTER_SECONDS: int = Field(default=3600, gt=0)
     CUSTOM_RESULT_MAX_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
     DASHBOARD_DATA_DEADLINE_SECONDS: float = Field(default=15, gt=0)
+    # Result cache of indicator and dashboard-data answers: in process (LRU per worker, this many MB; 0 turns it
+    # off), or in Redis when REDIS_URL is set (shared by the workers; entries expire after the TTL).
+    REDIS_URL: str | None = None
+    RESULT_CACHE_MAX_MB: int = Field(default=64, ge=0, le=65536)
+    RESULT_CACHE_TTL_SECONDS: int = Field(default=86400, gt=0)
+    RESULT_CACHE_PREFIX: str = "painel:result:"
 
     @field_validator("CORS_ORIGINS", mode="before")
     @classmethod

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.routers.caching import conditional_json
+from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import EditorTenant, Id, Paging, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.dashboards import (
@@ -18,6 +18,7 @@ from app.schemas.dashboards import (
     DashboardSummaryRead,
     DashboardUpdate,
 )
+from app.services import dashboard_data as dashboard_data_service
 from app.services import dashboards as dashboard_service
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
@@ -67,20 +68,19 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
     return dashboard_service.export_dashboard(session, tenant, dashboard_id)
 
 
-@router.get("/{dashboard_id}/data", response_model=DashboardDataRead)
+@router.get("/{dashboard_id}/data", response_model=DashboardDataRead, responses=EXPORT_RESPONSES)
 def dashboard_data(
     dashboard_id: Id,
-    request: Request,
     tenant: ViewerTenant,
     session: SessionDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-):
-    """Every widget's data in one call (default range: the last 12 months of data)."""
-    tag = dashboard_service.data_etag(session, tenant, dashboard_id, start, end)
-    return conditional_json(
-        request,
-        tag,
-        lambda: dashboard_service.get_dashboard_data(session, tenant, dashboard_id, start, end),
-        cacheable=lambda data: data.complete,
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
+    start: Annotated[date | None, Query(alias="from", examples=["2025-01-01"])] = None,
+    end: Annotated[date | None, Query(alias="to", examples=["2025-12-31"])] = None,
+) -> Response:
+    """Every widget's data in one call (default range: the last 12 months of data). As a file: XLSX with one sheet
+    per widget, or one CSV with a section per widget (its title line, header and rows, then a blank line)."""
+    served = dashboard_data_service.serve_dashboard_data(
+        session, tenant, dashboard_id, start, end, export, if_none_match
     )
+    return respond(served)

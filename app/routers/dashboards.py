@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.routers.indicators import FROM_EXAMPLES, TO_EXAMPLES
 from app.schemas.common import Page
 from app.schemas.dashboards import (
     DashboardCreate,
@@ -75,8 +76,8 @@ def dashboard_data(
     session: SessionDep,
     export: ExportDep,
     if_none_match: IfNoneMatch,
-    start: Annotated[date | None, Query(alias="from", examples=["2025-01-01"])] = None,
-    end: Annotated[date | None, Query(alias="to", examples=["2025-12-31"])] = None,
+    start: Annotated[date | None, Query(alias="from", openapi_examples=FROM_EXAMPLES)] = None,
+    end: Annotated[date | None, Query(alias="to", openapi_examples=TO_EXAMPLES)] = None,
 ) -> Response:
     """Every widget's data in one call (default range: the last 12 months of data). As a file: XLSX with one sheet
     per widget, or one CSV with a section per widget (its title line, header and rows, then a blank line)."""

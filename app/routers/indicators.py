@@ -31,6 +31,8 @@ router = APIRouter(prefix="/indicators", tags=["indicators"])
 
 # Inside the demo data (November 2024 to October 2026), so "Try it out" in /docs answers numbers.
 FROM_EXAMPLE, TO_EXAMPLE = "2025-01-01", "2025-12-31"
+FROM_EXAMPLES = {"demo": {"summary": "2025 (demo data)", "value": FROM_EXAMPLE}}
+TO_EXAMPLES = {"demo": {"summary": "2025 (demo data)", "value": TO_EXAMPLE}}
 SourceFilter = OptionalId
 CategoryFilter = Annotated[
     str | None, Query(max_length=255, description="Case and accents ignored", examples=["eletronicos"])
@@ -39,8 +41,8 @@ UfFilter = Annotated[str | None, Query(max_length=40, description="UF code or st
 
 
 def indicator_query(
-    start: Annotated[date, Query(alias="from", description="First day (ISO date)", examples=[FROM_EXAMPLE])],
-    end: Annotated[date, Query(alias="to", description="Last day (ISO date)", examples=[TO_EXAMPLE])],
+    start: Annotated[date, Query(alias="from", description="First day (ISO date)", openapi_examples=FROM_EXAMPLES)],
+    end: Annotated[date, Query(alias="to", description="Last day (ISO date)", openapi_examples=TO_EXAMPLES)],
     data_source_id: SourceFilter = None,
     category: CategoryFilter = None,
     uf: UfFilter = None,
@@ -49,8 +51,8 @@ def indicator_query(
 
 
 def dimensions_query(
-    start: Annotated[date | None, Query(alias="from", description="First day", examples=[FROM_EXAMPLE])] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day", examples=[TO_EXAMPLE])] = None,
+    start: Annotated[date | None, Query(alias="from", description="First day", openapi_examples=FROM_EXAMPLES)] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day", openapi_examples=TO_EXAMPLES)] = None,
     data_source_id: SourceFilter = None,
     category: CategoryFilter = None,
     uf: UfFilter = None,

@@ -79,9 +79,11 @@ class MemoryCache:
         self.stats.count("stores")
 
     def clear(self) -> None:
+        """Forget every entry and the counts."""
         with self._lock:
             self._entries.clear()
             self.size = 0
+        self.stats = CacheStats()
 
 
 class RedisCache:
@@ -120,6 +122,7 @@ class RedisCache:
         """Delete every entry under the prefix (tests and operators; never needed for correctness)."""
         for key in self.client.scan_iter(match=self.prefix + "*", count=500):
             self.client.delete(key)
+        self.stats = CacheStats()
 
     def _failed(self, operation: str, exc: Exception) -> None:
         self.stats.count("errors")
@@ -140,7 +143,7 @@ class NoCache:
         return None
 
     def clear(self) -> None:
-        return None
+        self.stats = CacheStats()
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from app.services.exports.tables import ColumnKind, neutralize
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONEY_FORMAT = '"R$" #,##0.00'
 PERCENT_FORMAT = "0.00"
 DATE_FORMATS = {"pt-BR": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
@@ -25,9 +27,19 @@ def infer_kind(value: Any) -> ColumnKind:
         return "integer"
     if isinstance(value, float | Decimal):
         return "number"
-    if isinstance(value, date):
-        return "date"
+    if isinstance(value, date) or (isinstance(value, str) and _is_iso_date(value)):
+        return "date"  # SQLite answers dates as ISO text
     return "text"
+
+
+def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str:

@@ -1,14 +1,16 @@
 """Sums over the rollups: every ready-made indicator reads these, never `facts`.
 
 A range is split into whole months (read from monthly_rollups) and the days left at either end (daily_rollups), so
-one org-year costs at most 12 x groups rows however many facts it holds. All parts and ranges of one request go to
-the database as one UNION ALL statement; the few grouped rows that come back are merged here."""
+one org-year costs at most 12 x groups rows however many facts it holds. A leftover longer than half its month is
+read as the month minus the other days (2 to 31 January: January minus the 1st), so no part reads more than about
+15 days of daily rows. All parts and ranges of one request go to the database as one UNION ALL statement; the few
+grouped rows that come back are merged (added or subtracted) here."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -16,7 +18,7 @@ from sqlalchemy import Select, func, literal, union_all
 from sqlalchemy.orm import Session
 
 from app.models import DailyRollup, MonthlyRollup
-from app.services.indicators.ranges import DateRange, Filters
+from app.services.indicators.ranges import DateRange, Filters, next_month
 from app.services.rollups import category_key_sql
 from app.services.tenancy import Tenant, scoped_select
 
@@ -57,6 +59,29 @@ def _part(
     return stmt.group_by(*keys) if keys else stmt
 
 
+Piece = tuple[int, type[DailyRollup] | type[MonthlyRollup], DateRange]
+
+
+def _pieces(rng: DateRange) -> list[Piece]:
+    """(sign, table, range) whose signed sums make the range's: whole months, and each leftover as its days or as
+    its month minus the month's other days, whichever reads fewer days."""
+    months, edges = rng.split_by_month()
+    out: list[Piece] = [(1, MonthlyRollup, months)] if months is not None else []
+    for edge in edges:
+        first = edge.start.replace(day=1)
+        last = next_month(first) - timedelta(days=1)
+        month_days = (last - first).days + 1
+        if edge.end > last or edge.days <= month_days - edge.days:
+            out.append((1, DailyRollup, edge))
+            continue
+        out.append((1, MonthlyRollup, DateRange(first, first)))
+        if edge.start > first:
+            out.append((-1, DailyRollup, DateRange(first, edge.start - timedelta(days=1))))
+        if edge.end < last:
+            out.append((-1, DailyRollup, DateRange(edge.end + timedelta(days=1), last)))
+    return out
+
+
 def totals(
     session: Session,
     tenant: Tenant,
@@ -69,23 +94,22 @@ def totals(
     first day), in one statement. Groups with no facts are absent."""
     parts = []
     for label, rng in ranges.items():
-        if period == "day":
-            parts.append(_part(tenant, DailyRollup, label, rng, filters, dims, period))
-            continue
-        months, edges = rng.split_by_month()
-        if months is not None:
-            parts.append(_part(tenant, MonthlyRollup, label, months, filters, dims, period))
-        parts += [_part(tenant, DailyRollup, label, edge, filters, dims, period) for edge in edges]
-    out: dict[str, dict[tuple[Any, ...], Totals]] = {label: defaultdict(Totals) for label in ranges}
+        pieces: list[Piece] = [(1, DailyRollup, rng)] if period == "day" else _pieces(rng)
+        for sign, model, piece in pieces:
+            # The sign travels in the label: "+current", "-current".
+            parts.append(_part(tenant, model, f"{'+' if sign > 0 else '-'}{label}", piece, filters, dims, period))
+    merged: dict[str, dict[tuple[Any, ...], Totals]] = {label: defaultdict(Totals) for label in ranges}
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-    for label, *keys, value, count in session.execute(stmt):
+    for signed_label, *keys, value, count in session.execute(stmt):
         if period is not None:
             when = _as_date(keys[0])
             keys[0] = when.replace(day=1) if period == "month" and when else when
-        group = out[label][tuple(keys)]
-        group.value += Decimal(value or 0)
-        group.count += int(count or 0)
-    return out
+        sign = 1 if signed_label[0] == "+" else -1
+        group = merged[signed_label[1:]][tuple(keys)]
+        group.value += sign * Decimal(value or 0)
+        group.count += sign * int(count or 0)
+    # A group the subtractions emptied had no facts in the range: absent, like any group without facts.
+    return {label: {k: g for k, g in groups.items() if g.count} for label, groups in merged.items()}
 
 
 def total(groups: dict[tuple[Any, ...], Totals]) -> Totals:

@@ -31,7 +31,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def export_options(
+async def export_options(
     format: Annotated[
         ExportFormat, Query(description="json (default), csv or xlsx: the same data as a spreadsheet file")
     ] = "json",
@@ -43,10 +43,11 @@ def export_options(
     return None if format == "json" else ExportOptions(format=format, locale=locale)
 
 
+# `async def`: parsing only; a sync dependency would cost a threadpool hop per request.
 ExportDep = Annotated[ExportOptions | None, Depends(export_options)]
 
 
-def if_none_match(request: Request) -> str | None:
+async def if_none_match(request: Request) -> str | None:
     return request.headers.get("if-none-match")
 
 

@@ -71,7 +71,8 @@ def require_role(minimum: Role | str):
     """Dependency factory: the caller's role must be at least `minimum` (Viewer < Editor < Admin < Owner)."""
     needed = Role(minimum)
 
-    def _check(tenant: CurrentTenant) -> Tenant:
+    # `async def`: a comparison only; as a sync dependency it would cost a threadpool hop on every request.
+    async def _check(tenant: CurrentTenant) -> Tenant:
         if not tenant.at_least(needed):
             raise Forbidden(
                 f"This action requires the {needed.value} role or higher (you are {tenant.role.value})",

@@ -40,7 +40,7 @@ CategoryFilter = Annotated[
 UfFilter = Annotated[str | None, Query(max_length=40, description="UF code or state name, any case", examples=["SP"])]
 
 
-def indicator_query(
+async def indicator_query(
     start: Annotated[date, Query(alias="from", description="First day (ISO date)", openapi_examples=FROM_EXAMPLES)],
     end: Annotated[date, Query(alias="to", description="Last day (ISO date)", openapi_examples=TO_EXAMPLES)],
     data_source_id: SourceFilter = None,
@@ -50,7 +50,7 @@ def indicator_query(
     return IndicatorQuery(start=start, end=end, data_source_id=data_source_id, category=category, uf=uf)
 
 
-def dimensions_query(
+async def dimensions_query(
     start: Annotated[date | None, Query(alias="from", description="First day", openapi_examples=FROM_EXAMPLES)] = None,
     end: Annotated[date | None, Query(alias="to", description="Last day", openapi_examples=TO_EXAMPLES)] = None,
     data_source_id: SourceFilter = None,
@@ -60,6 +60,7 @@ def dimensions_query(
     return DimensionsQuery(start=start, end=end, data_source_id=data_source_id, category=category, uf=uf)
 
 
+# The query dependencies are `async def` on purpose: they only parse, and a sync dependency costs a threadpool hop.
 QueryDep = Annotated[IndicatorQuery, Depends(indicator_query)]
 
 

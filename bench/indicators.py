@@ -428,12 +428,15 @@ def drive(base: str, make_request, seconds: float, concurrency: int) -> dict:
     }
 
 
-def http_phase(url: str, env: dict[str, str], token: str, args, label: str) -> tuple[dict[str, dict], dict]:
-    """/health, one indicator and a 5-widget dashboard on one server; all from the 100k-facts org."""
+def http_phase(
+    url: str, env: dict[str, str], token: str, args, label: str, root: str | None = None
+) -> tuple[dict[str, dict], dict]:
+    """/health, one indicator and a 5-widget dashboard on one server (of the checkout at root, else this one); all
+    from the 100k-facts org."""
     auth = {"Authorization": f"Bearer {token}"}
     year = f"from={YEAR[0]}&to={YEAR[1]}"
     indicator = f"/indicators/valor-mes-a-mes?{year}"
-    server = start_server(url, env=env, workers=args.workers)
+    server = start_server(url, env=env, workers=args.workers, root=root or ROOT)
     try:
         base = server.base_url
         with httpx.Client(base_url=base, timeout=30) as client:
@@ -533,6 +536,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reload", action="store_true", help="reload the data set even when its counts match")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-db", action="store_true", help="only the HTTP part")
+    parser.add_argument(
+        "--baseline-root", help="another checkout (the code before a change) whose server runs the same HTTP phase"
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url must be a PostgreSQL URL")
@@ -605,6 +611,10 @@ def main() -> None:
         runs["off (RESULT_CACHE_MAX_MB=0)"], _ = http_phase(
             args.database_url, {**env, "RESULT_CACHE_MAX_MB": "0"}, token, args, "off"
         )
+        if args.baseline_root:
+            runs[f"before ({Path(args.baseline_root).name})"], _ = http_phase(
+                args.database_url, env, token, args, "before", root=args.baseline_root
+            )
         if redis_up(args.redis_url):
             prefix = f"painel-bench-{secrets.token_hex(4)}:"
             redis_env = {**env, "REDIS_URL": args.redis_url, "RESULT_CACHE_PREFIX": prefix}

@@ -63,6 +63,36 @@ SKIP = (
 )
 
 
+# What a request spends its time on: (label, frames whose presence in a sample puts it in the bucket).
+BUCKETS = [
+    ("credential and membership (get_tenant, all of it)", ("get_tenant (app/routers/deps.py",)),
+    ("  pool checkout and pre-ping", ("_do_ping_w_event", "do_ping (sqlalchemy")),
+    ("  tenant settings at transaction start (set_config)", ("_begin_tenant_transaction",)),
+    ("  JWT verification", ("decode_access_token",)),
+    ("indicator service (range, filters, cache key, cache or compute)", ("serve_indicator", "catalog.py")),
+    ("  SQL of the indicator (rollups / facts)", ("totals (app/services/indicators/sums.py", "builtin.py")),
+    ("JSON encoding", ("jsonable_encoder", "to_json (app", "JSONResponse.render", "serialize_response")),
+    ("commit at the end of the request", ("Session.commit",)),
+    ("every statement's round trip (do_execute)", ("DefaultDialect.do_execute",)),
+    ("FastAPI dependency solving", ("solve_dependencies",)),
+]
+
+
+def buckets(raw: Path) -> list[str]:
+    """The busy samples that pass through each bucket's frames (buckets overlap: indented ones are parts)."""
+    counts = dict.fromkeys((label for label, _ in BUCKETS), 0)
+    busy = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if any(stack.split(";")[-1].startswith(mark) for mark in IDLE) or "Queue.get (queue.py" in stack:
+            continue
+        busy += int(count)
+        for label, marks in BUCKETS:
+            if any(mark in stack for mark in marks):
+                counts[label] += int(count)
+    return [f"{n / max(1, busy) * 100:5.1f}%  {label}" for label, n in counts.items()]
+
+
 def summarize(raw: Path, top: int) -> list[str]:
     """Inclusive share of the busy samples per function (threads waiting for work left out), from py-spy's
     collapsed stacks; the frames every sample shares (thread and event loop plumbing) are not listed."""
@@ -126,7 +156,7 @@ def main() -> None:
             )
             result = drive(base, lambda i: (args.path, headers), args.seconds, args.clients)
             sampler.wait(args.seconds + 30)
-            lines = summarize(raw, args.top)
+            lines = [*buckets(raw), "", *summarize(raw, args.top)]
     finally:
         proc.terminate()
         proc.wait(20)

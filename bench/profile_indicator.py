@@ -47,7 +47,12 @@ def start(root: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-IDLE = ("Condition.wait (threading.py", "select (selectors.py", "Queue.get (queue.py")
+IDLE = (
+    "Condition.wait (threading.py",
+    "select (selectors.py",
+    "EpollSelector.select (selectors.py",
+    "Queue.get (queue.py",
+)
 SKIP = (
     "threading.py",
     "runpy",

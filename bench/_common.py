@@ -35,9 +35,15 @@ class Server:
 
 
 def start_server(
-    database_url: str, *, env: dict[str, str] | None = None, workers: int = 1, timeout: float = 60
+    database_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    timeout: float = 60,
+    root: Path | str = ROOT,
 ) -> Server:
-    """`uvicorn app.main:app` against database_url, returned once GET /health answers 200."""
+    """`python -m app.serve` of the checkout at root (this one by default) against database_url, returned once
+    GET /health answers 200."""
     port = free_port()
     full_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     cmd = [
@@ -54,7 +60,7 @@ def start_server(
     ]
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    server = Server(subprocess.Popen(cmd, cwd=ROOT, env=full_env), port)
+    server = Server(subprocess.Popen(cmd, cwd=root, env=full_env), port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:

@@ -1,11 +1,18 @@
-"""Ready-made indicators at scale: N facts over M orgs in Postgres, database time per indicator (EXPLAIN ANALYZE
-of the exact SQL the service issues) and HTTP latency of /indicators/valor-mes-a-mes against /health.
+"""Ready-made indicators at scale, each figure with its baseline in the same run:
 
-    .venv/bin/python bench/indicators.py [--facts 10000000] [--orgs 1000] [--concurrency 16] [--requests 2000]
+- database time of every indicator (EXPLAIN ANALYZE of the exact SQL the service issues, over the rollups) for one
+  org-year, for orgs with 10,000, 100,000 and 5,000,000 facts in that year, against the same answers computed from
+  `facts` (what the indicators read before);
+- HTTP through the real server (`python -m app.serve`, 2 workers, 16 clients): an indicator's requests/s and p99
+  against `/health`, and a 5-widget dashboard-data call against one indicator, with the result cache on (in process,
+  and in Redis when it answers) and off.
 
-The data set is loaded server-side (INSERT ... SELECT generate_series) into --database-url: created when missing,
-reused on a re-run when its row counts and schema match, else recreated (only a database this script created).
-The EXPLAIN plans go to bench/results/explain.txt; the last block printed is a Markdown summary for docs/PERFORMANCE.md.
+    .venv/bin/python bench/indicators.py [--small-orgs 100] [--seconds 15] [--database-url ...]
+
+The data set is loaded server-side (INSERT ... SELECT generate_series, then the app's own rollup builder) into
+--database-url: created when missing, reused when its counts and schema match, else recreated (only a database this
+script created). VACUUM (ANALYZE) runs after a load (autovacuum may be off). The last block printed is Markdown for
+docs/PERFORMANCE.md; the plans go to bench/results/explain.txt.
 """
 
 from __future__ import annotations
@@ -33,12 +40,13 @@ sys.path.insert(0, str(ROOT))
 from bench._common import server_rss_mb, start_server, stop_server  # noqa: E402 after the sys.path line
 
 RESULTS = ROOT / "bench" / "results"
-MARKER = "painel bench data set (bench/indicators.py)"
-INDICATORS = ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano"]
+MARKER = "painel bench data set (bench/indicators.py, rollups)"
+INDICATORS = ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano", "serie-temporal"]
 CATEGORIES = ["Alimentos", "Bebidas", "Eletrônicos", "Vestuário", "Móveis", "Higiene e Beleza", "Livros", "Serviços"]
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
-TARGET_MS = 20.0
-LOAD_CHUNK_ORGS = 50
+PREVIOUS = (date(2024, 1, 1), date(2024, 12, 31))
+TARGET_MS = 1.0
+LOAD_CHUNK = 1_000_000
 
 
 def log(msg: str) -> None:
@@ -51,7 +59,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))] if ordered else float("nan")
 
 
-# ---------------------------------------------------------------- database and data set
+# ---------------------------------------------------------------- data set
+
+
+def data_set(small_orgs: int) -> list[tuple[str, int, int]]:
+    """(slug, facts in 2024, facts in 2025) per org: many small orgs, one with 100k facts a year, one with 5M."""
+    orgs = [(f"bench-small-{n:04d}", 10_000, 10_000) for n in range(1, small_orgs + 1)]
+    return [*orgs, ("bench-medium", 100_000, 100_000), ("bench-large", 1_000_000, 5_000_000)]
 
 
 def _admin(url: str):
@@ -59,15 +73,13 @@ def _admin(url: str):
 
 
 def ensure_database(url: str, recreate: bool = False) -> bool:
-    """Create the database when missing, commented with MARKER; True if created.
-
-    recreate=True drops it first: the caller asks that only of a database carrying MARKER (one this script made)."""
+    """Create the database when missing, commented with MARKER; True if created (recreate: drop it first)."""
     name, admin = make_url(url).database, _admin(url)
     try:
         with admin.connect() as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
             if exists and recreate:
-                conn.execute(text(f'DROP DATABASE "{name}"'))
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             elif exists:
                 return False
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -87,7 +99,6 @@ def migrate(url: str) -> None:
 
 
 def schema_drift(engine) -> list:
-    """Differences between the database and the models (migrations edited in place leave an old schema behind)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -97,15 +108,16 @@ def schema_drift(engine) -> list:
         return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
 
 
-def prepare_database(url: str, n_facts: int, n_orgs: int, reload: bool):
+def prepare_database(url: str, orgs: list[tuple[str, int, int]], reload: bool):
     """A migrated database holding the data set: (engine, reused). Recreates only a database this script made."""
     created = ensure_database(url)
     migrate(url)
     engine = create_engine(url, pool_size=4)
+    want_facts = sum(a + b for _, a, b in orgs)
     with engine.connect() as conn:
         facts = conn.execute(text("SELECT count(*) FROM facts")).scalar()
-        orgs = conn.execute(text("SELECT count(*) FROM organizations")).scalar()
-        bench_orgs = conn.execute(text("SELECT count(*) FROM organizations WHERE slug LIKE 'bench-%'")).scalar()
+        n_orgs = conn.execute(text("SELECT count(*) FROM organizations")).scalar()
+        rollups = conn.execute(text("SELECT count(*) FROM monthly_rollups")).scalar()
         marked = (
             conn.execute(
                 text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
@@ -113,19 +125,13 @@ def prepare_database(url: str, n_facts: int, n_orgs: int, reload: bool):
             == MARKER
         )
     drift = schema_drift(engine)
-    log(
-        f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head"
-        + (f"; its schema differs from the models ({len(drift)} differences)" if drift else "")
-    )
-    if facts == n_facts and orgs == bench_orgs == n_orgs and not drift and not reload:
+    log(f"database {engine.url.database}: {'created' if created else 'exists'}, migrated to head")
+    if facts == want_facts and n_orgs == len(orgs) and rollups and not drift and not reload:
         return engine, True
-    if facts or orgs or drift:
+    if facts or n_orgs or drift:
         if not marked:
-            raise SystemExit(
-                f"{engine.url.database} holds other data ({orgs} orgs, {facts:,} facts) or another "
-                "schema, and was not created by this script; choose another --database-url"
-            )
-        log(f"recreating {engine.url.database} (it held {orgs} orgs, {facts:,} facts)")
+            raise SystemExit(f"{engine.url.database} holds other data and was not created by this script")
+        log(f"recreating {engine.url.database} (it held {n_orgs} orgs, {facts:,} facts)")
         engine.dispose()
         ensure_database(url, recreate=True)
         migrate(url)
@@ -133,94 +139,90 @@ def prepare_database(url: str, n_facts: int, n_orgs: int, reload: bool):
     return engine, False
 
 
-def load_dataset(engine, n_facts: int, n_orgs: int) -> float:
-    """Load the data set into the empty tables, server-side; the seconds it took."""
+def load_dataset(engine, orgs: list[tuple[str, int, int]]) -> float:
+    """Orgs, owners, one source and batch each, their facts (random day, UF, category), then the rollups built by
+    the app's own rollup builder; the seconds it took."""
+    from app.core.db import session_scope
+    from app.models import Role
+    from app.services import rollups
     from app.services.ingest.values import UF_CODES
+    from app.services.tenancy import Tenant
 
     started = time.perf_counter()
-    per_org, extra = divmod(n_facts, n_orgs)
-    width = max(4, len(str(n_orgs)))
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO organizations (slug, name, data_version, data_updated_at, created_at, updated_at) "
-                f"SELECT 'bench-' || lpad(g::text, {width}, '0'), 'Bench ' || g, 1, now(), now(), now() "
-                "FROM generate_series(1, :n) g ORDER BY g"
-            ),
-            {"n": n_orgs},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (email, created_at, updated_at) "
-                "SELECT 'owner@' || slug || '.example.com', now(), now() FROM organizations ORDER BY id"
+        for slug, before, during in orgs:
+            org = conn.execute(
+                text(
+                    "INSERT INTO organizations (slug, name, data_version, data_updated_at, created_at, updated_at) "
+                    "VALUES (:s, :s, 1, now(), now(), now()) RETURNING id"
+                ),
+                {"s": slug},
+            ).scalar()
+            user = conn.execute(
+                text("INSERT INTO users (email, created_at, updated_at) VALUES (:e, now(), now()) RETURNING id"),
+                {"e": f"owner@{slug}.example.com"},
+            ).scalar()
+            conn.execute(
+                text(
+                    "INSERT INTO memberships (user_id, organization_id, role, created_at, updated_at) "
+                    "VALUES (:u, :o, 'Owner', now(), now())"
+                ),
+                {"u": user, "o": org},
             )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO memberships (user_id, organization_id, role, created_at, updated_at) "
-                "SELECT u.id, o.id, 'Owner', now(), now() FROM organizations o "
-                "JOIN users u ON u.email = 'owner@' || o.slug || '.example.com' ORDER BY o.id"
+            source = conn.execute(
+                text(
+                    "INSERT INTO data_sources (organization_id, name, type, config_json, is_recurring, created_by, "
+                    "created_at, updated_at) VALUES (:o, 'vendas.csv', 'csv_upload', '{}'::jsonb, false, :u, now(), "
+                    "now()) RETURNING id"
+                ),
+                {"o": org, "u": user},
+            ).scalar()
+            conn.execute(
+                text(
+                    "INSERT INTO ingestion_batches (organization_id, data_source_id, status, file_name, "
+                    "rows_received, rows_loaded, rows_rejected, details, started_at, finished_at, created_by) "
+                    "VALUES (:o, :d, 'loaded', 'vendas.csv', :n, :n, 0, '{}'::jsonb, now(), now(), :u)"
+                ),
+                {"o": org, "d": source, "n": before + during, "u": user},
             )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO data_sources (organization_id, name, type, config_json, is_recurring, created_by, "
-                "created_at, updated_at) SELECT m.organization_id, 'vendas.csv', 'csv_upload', '{}'::jsonb, false, "
-                "m.user_id, now(), now() FROM memberships m ORDER BY m.organization_id"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO ingestion_batches (organization_id, data_source_id, status, file_name, rows_received, "
-                "rows_loaded, rows_rejected, details, started_at, finished_at, created_by) "
-                "SELECT ds.organization_id, ds.id, 'loaded', 'vendas.csv', n, n, 0, '{}'::jsonb, now(), now(), "
-                "ds.created_by FROM (SELECT ds.*, :per + CASE "
-                "WHEN row_number() OVER (ORDER BY organization_id) <= :extra THEN 1 ELSE 0 END AS n "
-                "FROM data_sources ds) ds ORDER BY ds.organization_id"
-            ),
-            {"per": per_org, "extra": extra},
-        )
-        org_ids = conn.execute(text("SELECT id FROM organizations ORDER BY id")).scalars().all()
-    chunks = [org_ids[i : i + LOAD_CHUNK_ORGS] for i in range(0, len(org_ids), LOAD_CHUNK_ORGS)]
     ufs = "ARRAY[" + ",".join(f"'{uf}'" for uf in UF_CODES) + "]"
     cats = "ARRAY[" + ",".join(f"'{c}'" for c in CATEGORIES) + "]"
-    # One org's facts are inserted together (as one ingestion batch would be); dates random over 2024-2025.
     insert = text(
         "INSERT INTO facts (organization_id, data_source_id, batch_id, date, value, uf, category) "
-        "SELECT b.organization_id, b.data_source_id, b.id, DATE '2024-01-01' + floor(random() * 731)::int, "
+        "SELECT b.organization_id, b.data_source_id, b.id, CAST(:first AS date) + floor(random() * :days)::int, "
         f"round((random() * 2000)::numeric, 2), ({ufs})[1 + floor(random() * {len(UF_CODES)})::int], "
         f"({cats})[1 + floor(random() * {len(CATEGORIES)})::int] "
-        "FROM ingestion_batches b CROSS JOIN LATERAL generate_series(1, b.rows_loaded) g "
-        "WHERE b.organization_id BETWEEN :lo AND :hi"
+        "FROM ingestion_batches b CROSS JOIN generate_series(1, :n) g WHERE b.organization_id = :o"
     )
-    done, lock = [0], threading.Lock()
-
-    def run_chunks(worker: int) -> None:
-        with engine.connect() as conn:
-            # Session-only: a generated data set needs no durable commit per chunk; nothing outlives the connection.
-            conn.execute(text("SET synchronous_commit = off"))
-            conn.execute(text("SELECT setseed(:s)"), {"s": 0.1 + worker / 10})
-            conn.commit()
-            for chunk in chunks[worker::2]:
-                conn.execute(insert, {"lo": chunk[0], "hi": chunk[-1]})
-                conn.commit()
-                with lock:
-                    done[0] += len(chunk)
-                    log(f"  loaded facts of {done[0]}/{len(org_ids)} orgs ({time.perf_counter() - started:.0f} s)")
-
-    with ThreadPoolExecutor(2) as pool:  # two server backends: the load uses both cores
-        list(pool.map(run_chunks, range(2)))
+    with engine.connect() as conn:
+        conn.execute(text("SET synchronous_commit = off"))
+        conn.execute(text("SELECT setseed(0.42)"))
+        ids = dict(conn.execute(text("SELECT slug, id FROM organizations")).all())
+        for slug, before, during in orgs:
+            for (first, last), count in ((PREVIOUS, before), (YEAR, during)):
+                for offset in range(0, count, LOAD_CHUNK):
+                    n = min(LOAD_CHUNK, count - offset)
+                    days = (last - first).days + 1
+                    conn.execute(insert, {"first": first, "days": days, "n": n, "o": ids[slug]})
+                    conn.commit()
+            if not slug.startswith("bench-small-") or slug.endswith("0"):
+                log(f"  facts of {slug} ({time.perf_counter() - started:.0f} s)")
+        sources = conn.execute(text("SELECT organization_id, id FROM data_sources")).all()
+    for org, source in sources:
+        with session_scope(org) as session:
+            rollups.rebuild_source(session, Tenant(org, None, Role.OWNER), source)
+    log(f"  rollups built ({time.perf_counter() - started:.0f} s)")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        # The data set is ours now: a later run with other counts may recreate the database.
         conn.execute(text(f"COMMENT ON DATABASE \"{engine.url.database}\" IS '{MARKER}'"))
-        conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
 
 
 def vacuum(engine) -> float:
+    """VACUUM (ANALYZE) the tables the indicators read (this Postgres may run without autovacuum)."""
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM (ANALYZE) facts"))
+        for table in ("facts", "daily_rollups", "monthly_rollups", "organizations", "memberships", "ingestion_batches"):
+            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     return time.perf_counter() - started
 
 
@@ -235,7 +237,7 @@ class Recorder:
         event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if self.active and "set_config('app.current_org'" not in statement:
+        if self.active and "set_config(" not in statement:
             self.statements.append((statement, parameters))
 
     @contextmanager
@@ -247,6 +249,29 @@ class Recorder:
             self.active = False
 
 
+def facts_baseline(org_id: int) -> dict[str, list[str]]:
+    """What each indicator ran over `facts` before the rollups (the SQL of the previous implementation)."""
+    where = f"FROM facts WHERE organization_id = {org_id} AND date >= '{YEAR[0]}' AND date <= '{YEAR[1]}'"
+    prev = f"FROM facts WHERE organization_id = {org_id} AND date >= '{PREVIOUS[0]}' AND date <= '{PREVIOUS[1]}'"
+    monthly = (
+        "SELECT CAST(EXTRACT(year FROM date) AS INTEGER), CAST(EXTRACT(month FROM date) AS INTEGER), sum(value) "
+        f"{where} GROUP BY 1, 2"
+    )
+    summary = "SELECT coalesce(sum(value), 0), count(*), count(DISTINCT category) "
+    return {
+        "valor-mes-a-mes": [monthly],
+        "mapa-por-uf": [f"SELECT uf, sum(value) {where} GROUP BY uf"],
+        "kpis": [summary + where, summary + prev],
+        "top-categorias": [
+            f"SELECT category, sum(value) AS total {where} AND category IS NOT NULL GROUP BY category "
+            "ORDER BY total DESC, category LIMIT 10",
+            f"SELECT coalesce(sum(value), 0) {where}",
+        ],
+        "acumulado-ano": [monthly],
+        "serie-temporal": [monthly],
+    }
+
+
 def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[str, list[str]]:
     """The literal SQL of each indicator for one org's year, plus what every indicator request runs around it."""
     from sqlalchemy.orm import Session
@@ -256,24 +281,28 @@ def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[
     from app.models import Role
     from app.services import auth as auth_service
     from app.services import freshness
-    from app.services.indicators.catalog import CATALOG, extra_options
+    from app.services.indicators import serving
     from app.services.indicators.ranges import Filters, make_range
     from app.services.tenancy import Tenant
 
-    rng, filters = make_range(*YEAR), Filters()
+    rng = make_range(*YEAR)
     out: dict[str, list] = {}
-    with Session(engine) as session:
+    session = Session(engine)
+    try:
         bind_org(session, org_id)  # as a request does (row-level security)
-        tenant = Tenant(org_id, None, Role.OWNER)
+        tenant = Tenant(org_id, user_id, Role.OWNER)
+        state = freshness.state(session, tenant)
         for key in INDICATORS:
             with recorder.capture() as stmts:
-                CATALOG[key].compute(session, tenant, rng, filters, **extra_options(key, {}))
+                serving.compute_indicator(session, tenant, key, rng, Filters(), {}, state)
             out[key] = list(stmts)
-        with recorder.capture() as stmts:  # the route's other queries: membership, ETag version and as_of
+        freshness.forget(session)
+        with recorder.capture() as stmts:  # membership, data version, settings and as_of: one statement
             auth_service.resolve_tenant(session, TokenClaims(user_id=user_id, org_id=org_id))
-            freshness.data_etag(session, tenant, "indicator", "valor-mes-a-mes", {}, {})
-        out["(request overhead)"] = list(stmts)
+        out["(request: membership + data state)"] = list(stmts)
         session.rollback()
+    finally:
+        session.close()
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -285,10 +314,6 @@ def captured_sql(engine, recorder: Recorder, org_id: int, user_id: int) -> dict[
 def explain(cur, sql: str) -> dict:
     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
     plan = "\n".join(row[0] for row in cur.fetchall())
-    started = time.perf_counter()
-    cur.execute(sql)
-    cur.fetchall()
-    wall = (time.perf_counter() - started) * 1000
 
     def num(pattern):
         return float(m.group(1)) if (m := re.search(pattern, plan)) else 0.0
@@ -298,79 +323,86 @@ def explain(cur, sql: str) -> dict:
         "exec": num(r"Execution Time: ([\d.]+) ms"),
         "planning": num(r"Planning Time: ([\d.]+) ms"),
         "heap_fetches": sum(int(x) for x in re.findall(r"Heap Fetches: (\d+)", plan)),
-        "wall": wall,
-        "index_only": "Index Only Scan" in plan,
+        "rows": sum(int(x) for x in re.findall(r"Index Only Scan.*?actual time=[\d.]+\.\.[\d.]+ rows=(\d+)", plan)),
     }
 
 
-def measure_db_time(engine, sql_by_org: dict[int, dict[str, list[str]]], reps: int) -> dict[str, dict]:
-    """Per indicator: Execution Time summed over its statements, for every sampled org x repetition."""
-    stats: dict[str, dict] = {}
+def measure(engine, sqls: list[str], reps: int, org_id: int) -> dict:
+    """Execution Time summed over the statements, reps times, as painel_app bound to the org (row-level security
+    applies, as in a request)."""
     raw = engine.raw_connection()
+    out: dict = {"exec": [], "total": [], "heap_fetches": 0, "rows": 0, "plans": []}
     try:
-        raw.driver_connection.autocommit = True
         cur = raw.cursor()
-        for org_id, by_key in sql_by_org.items():
-            for key, sqls in by_key.items():
-                s = stats.setdefault(
-                    key,
-                    {
-                        "exec": [],
-                        "total": [],
-                        "wall": [],
-                        "heap_fetches": 0,
-                        "statements": len(sqls),
-                        "index_only": True,
-                        "plans": {},
-                    },
-                )
-                for rep in range(reps):
-                    results = [explain(cur, sql) for sql in sqls]
-                    s["exec"].append(sum(r["exec"] for r in results))
-                    s["total"].append(sum(r["exec"] + r["planning"] for r in results))
-                    s["wall"].append(sum(r["wall"] for r in results))
-                    if rep == reps - 1:
-                        s["heap_fetches"] = max(s["heap_fetches"], sum(r["heap_fetches"] for r in results))
-                        s["index_only"] &= key.startswith("(") or all(r["index_only"] for r in results)
-                        s["plans"][org_id] = [(sql, r["plan"]) for sql, r in zip(sqls, results, strict=True)]
+        cur.execute("SELECT set_config('app.current_org', %s, false)", (str(org_id),))
+        cur.execute("SET ROLE painel_app")
+        for rep in range(reps):
+            results = [explain(cur, sql) for sql in sqls]
+            out["exec"].append(sum(r["exec"] for r in results))
+            out["total"].append(sum(r["exec"] + r["planning"] for r in results))
+            if rep == reps - 1:
+                out["heap_fetches"] = sum(r["heap_fetches"] for r in results)
+                out["rows"] = sum(r["rows"] for r in results)
+                out["plans"] = [(sql, r["plan"]) for sql, r in zip(sqls, results, strict=True)]
+        cur.execute("RESET ROLE")
+        raw.commit()
     finally:
-        raw.driver_connection.autocommit = False
         raw.close()
-    return stats
+    return out
 
 
-def db_table(stats: dict[str, dict]) -> list[str]:
+def db_time(engine, samples: dict[str, list[tuple[int, int]]], reps: int) -> tuple[list[str], list]:
+    """Per org size and indicator: rollups (now) against facts (before), p50 over sampled orgs x reps."""
+    recorder = Recorder(engine)
     lines = [
-        (
-            "| indicator | statements | exec p50 (ms) | exec max (ms) | plan+exec p50 (ms) | client round trip "
-            "p50 (ms) | index-only | heap fetches | < 20 ms |"
-        ),
-        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+        "| org (facts in 2025) | indicator | statements | rollup rows read | exec p50 (ms) | exec max (ms) | "
+        "plan+exec p50 (ms) | from `facts` p50 (ms) | faster | < 1 ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for key, s in stats.items():
-        ok = "yes" if max(s["exec"]) < TARGET_MS else "**no**"
-        lines.append(
-            f"| {key} | {s['statements']} | {pct(s['exec'], 0.5):.2f} | {max(s['exec']):.2f} | "
-            f"{pct(s['total'], 0.5):.2f} | {pct(s['wall'], 0.5):.2f} | "
-            f"{'-' if key.startswith('(') else ('yes' if s['index_only'] else 'no')} | "
-            f"{s['heap_fetches']:,} | {'-' if key.startswith('(') else ok} |"
-        )
-    return lines
+    plans = []
+    for label, members in samples.items():
+        new: dict[str, dict] = {}
+        old: dict[str, dict] = {}
+        for org_id, user_id in members:
+            sql = captured_sql(engine, recorder, org_id, user_id)
+            baseline = facts_baseline(org_id)
+            for key, statements in sql.items():
+                got = measure(engine, statements, reps, org_id)
+                into = new.setdefault(key, {"exec": [], "total": [], "n": len(statements), "rows": got["rows"]})
+                into["exec"] += got["exec"]
+                into["total"] += got["total"]
+                if label.startswith("5,000,000"):
+                    plans.append((key, got["plans"]))
+                if key in baseline:
+                    before = measure(engine, baseline[key], max(2, reps // 4), org_id)
+                    old.setdefault(key, {"exec": []})["exec"] += before["exec"]
+        for key, s in new.items():
+            p50 = pct(s["exec"], 0.5)
+            before = pct(old[key]["exec"], 0.5) if key in old else None
+            ok = "-" if key.startswith("(") else ("yes" if p50 < TARGET_MS else f"**no** ({p50 / TARGET_MS:.1f}x)")
+            lines.append(
+                f"| {label} | {key} | {s['n']} | {s['rows']:,} | {p50:.3f} | {max(s['exec']):.3f} | "
+                f"{pct(s['total'], 0.5):.3f} | {'-' if before is None else f'{before:.1f}'} | "
+                f"{'-' if before is None else f'{before / max(p50, 1e-3):,.0f}x'} | {ok} |"
+            )
+        log("\n".join(lines[-len(new) :]))
+    return lines, plans
 
 
 # ---------------------------------------------------------------- HTTP load
 
 
-def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float) -> dict:
-    """n GET requests from `concurrency` threads (one keep-alive client each), stopping at max_seconds."""
-    counter, latencies, errors, lock = itertools.count(), [], [0], threading.Lock()
-    deadline = time.monotonic() + max_seconds
+def drive(base: str, make_request, seconds: float, concurrency: int) -> dict:
+    """GET requests from `concurrency` threads (one keep-alive client each) for `seconds`."""
+    latencies, errors, lock = [], [0], threading.Lock()
+    counter = itertools.count()
+    deadline = time.monotonic() + seconds
 
     def worker(_: int) -> None:
         local, failed = [], 0
         with httpx.Client(base_url=base, timeout=30) as client:
-            while time.monotonic() < deadline and (i := next(counter)) < n:
-                path, headers = make_request(i)
+            while time.monotonic() < deadline:
+                path, headers = make_request(next(counter))
                 started = time.perf_counter()
                 try:
                     ok = client.get(path, headers=headers).status_code == 200
@@ -392,76 +424,67 @@ def drive(base: str, make_request, n: int, concurrency: int, max_seconds: float)
         "p50": pct(latencies, 0.5),
         "p99": pct(latencies, 0.99),
         "rps": len(latencies) / elapsed,
-        "seconds": elapsed,
         "clients": concurrency,
     }
 
 
-def http_bench(url: str, env: dict[str, str], tokens: list[str], args) -> tuple[dict[str, dict], dict]:
-    indicator_path = f"/indicators/valor-mes-a-mes?from={YEAR[0]}&to={YEAR[1]}"
-    auth = [{"Authorization": f"Bearer {t}"} for t in tokens]
-
-    def health(i):
-        return ("/health", None)
-
-    def indicator(i):
-        return (indicator_path, auth[i % len(auth)])  # rotates orgs; no If-None-Match
-
-    server = start_server(url, env=env, workers=args.workers)
+def http_phase(
+    url: str, env: dict[str, str], token: str, args, label: str, root: str | None = None
+) -> tuple[dict[str, dict], dict]:
+    """/health, one indicator and a 5-widget dashboard on one server (of the checkout at root, else this one); all
+    from the 100k-facts org."""
+    auth = {"Authorization": f"Bearer {token}"}
+    year = f"from={YEAR[0]}&to={YEAR[1]}"
+    indicator = f"/indicators/valor-mes-a-mes?{year}"
+    server = start_server(url, env=env, workers=args.workers, root=root or ROOT)
     try:
         base = server.base_url
-        with httpx.Client(base_url=base, timeout=30) as client:  # check the answers once per org
-            for h in auth:
-                r = client.get(indicator_path, headers=h)
-                if r.status_code != 200 or len(r.json()["items"]) != 12:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            widgets = [{"title": key, "indicator": key} for key in INDICATORS[:5]]
+            created = client.post("/dashboards", headers=auth, json={"name": f"bench {label}", "widgets": widgets})
+            created.raise_for_status()
+            dashboard = f"/dashboards/{created.json()['id']}/data?{year}"
+            for path in (indicator, dashboard):
+                r = client.get(path, headers=auth)
+                if r.status_code != 200:
                     raise SystemExit(f"unexpected answer {r.status_code}: {r.text[:300]}")
-        log(f"warm-up against {base} ({args.workers} workers)")
-        drive(base, health, 500, args.concurrency, 30)
-        drive(base, indicator, 300, args.concurrency, 30)
-        results = {
-            "GET /health, 1 client": drive(base, health, 200, 1, 30),
-            "GET /indicators/valor-mes-a-mes, 1 client": drive(base, indicator, 200, 1, 60),
-        }
-        if results["GET /health, 1 client"]["p50"] > 20:
-            log(
-                "WARNING: /health takes > 20 ms with one client: Nagle's algorithm is probably on (uvicorn "
-                "--workers N binds a socket asyncio does not mark TCP_NODELAY, Kludex/uvicorn#3149)"
-            )
-        for name, fn in (("GET /health", health), ("GET /indicators/valor-mes-a-mes", indicator)):
-            results[name] = drive(base, fn, args.requests, args.concurrency, args.max_seconds)
-            log(f"  {name}: {results[name]['rps']:.0f} req/s")
-        # Both at once, half the clients each: does the indicator load slow the liveness probe?
-        half = max(1, args.concurrency // 2)
-        with ThreadPoolExecutor(2) as pool:
-            mixed_h = pool.submit(drive, base, health, args.requests, half, args.max_seconds)
-            mixed_i = pool.submit(drive, base, indicator, args.requests, half, args.max_seconds)
-            results["GET /health (mixed)"], results["GET /indicators/valor-mes-a-mes (mixed)"] = (
-                mixed_h.result(),
-                mixed_i.result(),
-            )
+        drive(base, lambda i: ("/health", None), 3, args.concurrency)  # warm-up
+        drive(base, lambda i: (indicator, auth), 3, args.concurrency)
+        results = {}
+        for name, fn in (
+            ("GET /health", lambda i: ("/health", None)),
+            ("GET /indicators/valor-mes-a-mes", lambda i: (indicator, auth)),
+            ("GET /dashboards/{id}/data (5 widgets)", lambda i: (dashboard, auth)),
+        ):
+            results[name] = drive(base, fn, args.seconds, args.concurrency)
+            log(f"  [{label}] {name}: {results[name]['rps']:.0f} req/s, p99 {results[name]['p99']:.1f} ms")
         rss = server_rss_mb(server, "VmHWM")
     finally:
         stop_server(server)
     return results, rss
 
 
-def http_table(results: dict[str, dict]) -> list[str]:
+def http_table(runs: dict[str, dict[str, dict]]) -> list[str]:
     lines = [
-        "| endpoint | requests | clients | p50 (ms) | p99 (ms) | req/s | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| cache | endpoint | requests | clients | p50 (ms) | p99 (ms) | req/s | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, r in results.items():
-        lines.append(
-            f"| {name} | {r['n']:,} | {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:,.0f} | "
-            f"{r['errors']} |"
-        )
-    for suffix in (", 1 client", ""):
-        h, i = results["GET /health" + suffix], results["GET /indicators/valor-mes-a-mes" + suffix]
-        clients = h["clients"]
-        lines.append(
-            f"| **ratio indicator / health**, {clients} client{'s' if clients > 1 else ''} | | {clients} | "
-            f"{i['p50'] / h['p50']:.1f}x | {i['p99'] / h['p99']:.1f}x | {i['rps'] / h['rps']:.2f}x | |"
-        )
+    for label, results in runs.items():
+        for name, r in results.items():
+            lines.append(
+                f"| {label} | {name} | {r['n']:,} | {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | "
+                f"{r['rps']:,.0f} | {r['errors']} |"
+            )
+    lines += [
+        "",
+        "| cache | indicator req/s / health req/s (>= 0.5) | indicator p99 (< 50 ms) | "
+        "dashboard p50 / indicator p50 (<= 2x) |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, results in runs.items():
+        h, i = results["GET /health"], results["GET /indicators/valor-mes-a-mes"]
+        d = results["GET /dashboards/{id}/data (5 widgets)"]
+        lines.append(f"| {label} | {i['rps'] / h['rps']:.2f} | {i['p99']:.1f} ms | {d['p50'] / i['p50']:.2f}x |")
     return lines
 
 
@@ -483,52 +506,47 @@ def machine(engine) -> str:
     with engine.connect() as conn:
         version = conn.execute(text("SHOW server_version")).scalar()
         sb = conn.execute(text("SHOW shared_buffers")).scalar()
-        jit = conn.execute(text("SHOW jit")).scalar()
+        av = conn.execute(text("SHOW autovacuum")).scalar()
+    load = os.getloadavg()[0]
     return (
-        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 2**20:.1f} GiB RAM; PostgreSQL {version} "
-        f"(shared_buffers {sb}, jit {jit}); client, API and database on the same machine"
+        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 2**20:.1f} GiB RAM, load average {load:.1f} at the end (shared "
+        f"machine); PostgreSQL {version} (shared_buffers {sb}, autovacuum {av}); client, API and database on one host"
     )
+
+
+def redis_up(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--facts", type=int, default=10_000_000)
-    parser.add_argument("--orgs", type=int, default=1000)
-    parser.add_argument("--database-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/painel_bench")
+    parser.add_argument("--small-orgs", type=int, default=100, help="orgs with 10,000 facts a year")
+    parser.add_argument("--database-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/painel_bench_rollups")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=2000, help="per endpoint")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each HTTP phase")
     parser.add_argument("--repetitions", type=int, default=20, help="EXPLAIN ANALYZE runs per indicator and org")
-    parser.add_argument("--sample-orgs", type=int, default=5, help="orgs whose database time is measured")
-    parser.add_argument("--token-orgs", type=int, default=50, help="orgs whose tokens the HTTP load rotates")
-    parser.add_argument("--max-seconds", type=float, default=120, help="upper bound of each HTTP phase")
+    parser.add_argument("--sample-orgs", type=int, default=5, help="small orgs whose database time is measured")
     parser.add_argument("--reload", action="store_true", help="reload the data set even when its counts match")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-db", action="store_true", help="only the HTTP part")
+    parser.add_argument(
+        "--baseline-root", help="another checkout (the code before a change) whose server runs the same HTTP phase"
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url must be a PostgreSQL URL")
-    if args.facts < args.orgs or args.orgs < 1:
-        parser.error("--facts must be at least --orgs, and --orgs at least 1")
     return args
-
-
-def write_explain(path: Path, args, org_id: int, stats: dict, fresh_plan: list) -> None:
-    with path.open("w") as fh:
-        fh.write(
-            f"-- EXPLAIN (ANALYZE, BUFFERS), {args.facts:,} facts / {args.orgs:,} orgs, organization_id = "
-            f"{org_id}, {YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n"
-        )
-        for key in INDICATORS:
-            for sql, plan in stats[key]["plans"][org_id]:
-                fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
-        for sql, plan in fresh_plan:
-            fh.write(
-                f"\n-- valor-mes-a-mes right after the load, before VACUUM (visibility map not set)\n{sql};\n\n{plan}\n"
-            )
 
 
 def main() -> None:
     args = parse_args()
-    # The API server and the tokens minted here share these settings; set before any app import.
     env = {
         "DATABASE_URL": args.database_url,
         "APP_ENV": "development",
@@ -541,107 +559,107 @@ def main() -> None:
     from app.core.security import create_access_token
 
     run_started = time.perf_counter()
-    engine, reused = prepare_database(args.database_url, args.facts, args.orgs, args.reload)
-    load_s = 0.0 if reused else load_dataset(engine, args.facts, args.orgs)
-    log(
-        "reusing the already-loaded data set (row counts and schema match)"
-        if reused
-        else f"loaded {args.facts:,} facts over {args.orgs:,} orgs in {load_s:.1f} s (INSERT ... SELECT, ANALYZE)"
-    )
+    orgs = data_set(args.small_orgs)
+    engine, reused = prepare_database(args.database_url, orgs, args.reload)
+    load_s = 0.0 if reused else load_dataset(engine, orgs)
+    vacuum_s = vacuum(engine)
+    log(f"{'reused' if reused else f'loaded in {load_s:.0f} s'}; VACUUM (ANALYZE) {vacuum_s:.1f} s")
     with engine.connect() as conn:
-        owners = conn.execute(text("SELECT organization_id, user_id FROM memberships ORDER BY organization_id")).all()
+        owners = {
+            slug: (org, user)
+            for slug, org, user in conn.execute(
+                text(
+                    "SELECT o.slug, o.id, m.user_id FROM organizations o JOIN memberships m ON m.organization_id = o.id"
+                )
+            )
+        }
         sizes = conn.execute(
             text(
-                "SELECT pg_size_pretty(pg_table_size('facts')), pg_size_pretty(pg_indexes_size('facts')), "
-                "pg_size_pretty(pg_relation_size('ix_facts_org_date'))"
+                "SELECT pg_size_pretty(pg_total_relation_size('facts')), "
+                "pg_size_pretty(pg_total_relation_size('daily_rollups')), "
+                "pg_size_pretty(pg_total_relation_size('monthly_rollups')), "
+                "(SELECT count(*) FROM daily_rollups), (SELECT count(*) FROM monthly_rollups)"
             )
         ).one()
-        year_rows = conn.execute(
-            text("SELECT count(*) FROM facts WHERE organization_id = :o AND date BETWEEN :a AND :b"),
-            {"o": owners[0][0], "a": YEAR[0], "b": YEAR[1]},
-        ).scalar()
-
-    recorder = Recorder(engine)
-    step = max(1, (len(owners) - 1) // max(1, args.sample_orgs - 1))
-    sample = owners[::step][: args.sample_orgs]
-    sql_by_org = {org: captured_sql(engine, recorder, org, user) for org, user in sample}
-    fresh_stats, fresh_plan = None, []
-    if not reused:  # as right after ingestion: ANALYZEd, but the visibility map is not set until VACUUM
-        log("database time before VACUUM (fresh load)")
-        fresh_stats = measure_db_time(engine, sql_by_org, max(3, args.repetitions // 4))
-        fresh_plan = fresh_stats["valor-mes-a-mes"]["plans"][sample[0][0]]
-        log("\n".join(db_table(fresh_stats)))
-        log(f"VACUUM (ANALYZE) facts: {vacuum(engine):.1f} s")
-    log(f"database time: {len(sample)} orgs x {args.repetitions} repetitions, range {YEAR[0]}..{YEAR[1]}")
-    stats = measure_db_time(engine, sql_by_org, args.repetitions)
-    db_lines = db_table(stats)
-    log("\n".join(db_lines))
+    small = sorted(slug for slug in owners if slug.startswith("bench-small-"))
+    step = max(1, len(small) // max(1, args.sample_orgs))
+    samples = {
+        "10,000": [owners[s] for s in small[::step][: args.sample_orgs]],
+        "100,000": [owners["bench-medium"]],
+        "5,000,000": [owners["bench-large"]],
+    }
+    db_lines: list[str] = []
+    plans: list = []
+    if not args.skip_db:
+        log(f"database time: {args.repetitions} repetitions per org")
+        db_lines, plans = db_time(engine, samples, args.repetitions)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    write_explain(RESULTS / "explain.txt", args, sample[0][0], stats, fresh_plan)
-    log(f"EXPLAIN plans written to {(RESULTS / 'explain.txt').relative_to(ROOT)}")
+    with (RESULTS / "explain.txt").open("w" if plans else "a") as fh:
+        fh.write(
+            f"-- EXPLAIN (ANALYZE, BUFFERS), the 5,000,000-facts org, {YEAR[0]}..{YEAR[1]}, after VACUUM (ANALYZE)\n"
+        )
+        for key, statements in plans:
+            for sql, plan in statements:
+                fh.write(f"\n-- {key}\n{sql};\n\n{plan}\n")
 
-    every = owners[:: max(1, len(owners) // args.token_orgs)][: args.token_orgs]
-    tokens = [create_access_token(user, org) for org, user in every]
-    log(f"HTTP: {args.requests} requests per endpoint, {args.concurrency} clients, {len(tokens)} orgs' tokens")
-    results, rss = http_bench(args.database_url, env, tokens, args)
+    runs: dict[str, dict[str, dict]] = {}
+    rss: dict = {}
+    if not args.skip_http:
+        org, user = owners["bench-medium"]
+        token = create_access_token(user, org)
+        runs["in process (default)"], rss = http_phase(args.database_url, env, token, args, "in process")
+        runs["off (RESULT_CACHE_MAX_MB=0)"], _ = http_phase(
+            args.database_url, {**env, "RESULT_CACHE_MAX_MB": "0"}, token, args, "off"
+        )
+        if args.baseline_root:
+            runs[f"before ({Path(args.baseline_root).name})"], _ = http_phase(
+                args.database_url, env, token, args, "before", root=args.baseline_root
+            )
+        if redis_up(args.redis_url):
+            prefix = f"painel-bench-{secrets.token_hex(4)}:"
+            redis_env = {**env, "REDIS_URL": args.redis_url, "RESULT_CACHE_PREFIX": prefix}
+            runs["Redis"], _ = http_phase(args.database_url, redis_env, token, args, "redis")
+            import redis
+
+            client = redis.Redis.from_url(args.redis_url)
+            for key in client.scan_iter(match=prefix + "*"):
+                client.delete(key)
+        else:
+            log(f"Redis at {args.redis_url} does not answer: its phase is skipped")
     machine_line = machine(engine)
     engine.dispose()
 
-    rss_mb = list(rss.values())
     summary = [
-        "## Indicators at scale (`bench/indicators.py`)",
+        "## Indicators over the rollups (`bench/indicators.py`)",
         "",
         f"Machine: {machine_line}.",
         "",
         (
-            f"Data set: {args.facts:,} facts over {args.orgs:,} orgs ({args.facts // args.orgs:,} per org, dates over "
-            f"2024-2025, so {year_rows:,} in one org's year); `facts` {sizes[0]} + indexes {sizes[1]} "
-            f"(`ix_facts_org_date` {sizes[2]}); "
-            + ("reused from an earlier run." if reused else f"loaded in {load_s:.0f} s with INSERT ... SELECT.")
+            f"Data set: {args.small_orgs} orgs with 10,000 facts in 2024 and in 2025, one with 100,000 in each, one "
+            f"with 1,000,000 in 2024 and 5,000,000 in 2025 ({sum(a + b for _, a, b in orgs):,} facts; `facts` "
+            f"{sizes[0]}, `daily_rollups` {sizes[3]:,} rows / {sizes[1]}, `monthly_rollups` {sizes[4]:,} rows / "
+            f"{sizes[2]}); VACUUM (ANALYZE) after the load."
         ),
         "",
         (
-            f"Database time per indicator, one org's year ({YEAR[0]}..{YEAR[1]}): sum of EXPLAIN ANALYZE "
-            f"`Execution Time` over the statements the service issues; {len(sample)} orgs x {args.repetitions} runs, "
-            "after VACUUM (ANALYZE). The overhead row is what every indicator request also runs (membership, "
-            "ETag data version and `as_of`)."
+            f"Database time for one org-year ({YEAR[0]}..{YEAR[1]}; kpis also reads 2024): EXPLAIN ANALYZE "
+            f"`Execution Time` summed over the statements the service issues, as `painel_app` under row-level "
+            f"security, {args.repetitions} runs per org, against the previous implementation's SQL over `facts`:"
         ),
         "",
         *db_lines,
         "",
     ]
-    if fresh_stats:
+    if runs:
         summary += [
-            "Same, right after the load (ANALYZE only, visibility map not yet set by VACUUM):",
+            f"HTTP, `python -m app.serve --workers {args.workers}`, {args.concurrency} clients, {args.seconds:g} s per "
+            "row, the 100,000-facts org's token, `valor-mes-a-mes` for 2025, no `If-None-Match`:",
             "",
-            *db_table(fresh_stats),
+            *http_table(runs),
             "",
+            f"API server peak RSS (VmHWM, cache in process): {', '.join(f'{v:.0f} MB' for v in rss.values())}.",
         ]
-    summary += [
-        (
-            f"HTTP, uvicorn with {args.workers} workers, {len(tokens)} orgs' tokens rotated, no `If-None-Match`; "
-            "`mixed` rows ran at the same time, half the clients each:"
-        ),
-        "",
-        *http_table(results),
-        "",
-    ]
-    if results["GET /health, 1 client"]["p50"] > 20:
-        summary += [
-            (
-                "Note: /health itself takes ~40 ms per keep-alive request here: `uvicorn --workers N` leaves "
-                "Nagle's algorithm on (Kludex/uvicorn#3149), so these latencies measure the delayed ACK, "
-                "not the app. Compare with `--workers 1`."
-            ),
-            "",
-        ]
-    summary += [
-        (
-            f"API server peak RSS (VmHWM): master {rss_mb[0]:.0f} MB; child processes "
-            f"{', '.join(f'{v:.0f} MB' for v in rss_mb[1:]) or 'none'}."
-        ),
-        f"Whole run: {time.perf_counter() - run_started:.0f} s.",
-    ]
+    summary.append(f"Whole run: {time.perf_counter() - run_started:.0f} s.")
     print("\n" + "=" * 100 + "\n" + "\n".join(summary), flush=True)
 
 

@@ -101,9 +101,10 @@ def all_orgs_session():
 @pytest.fixture(autouse=True)
 def clean_database():
     """Every test starts on empty tables (the schema stays at head) and fresh rate limits."""
-    from app.services import rate_limits
+    from app.services import rate_limits, result_cache
 
     rate_limits.reset()
+    result_cache.get_cache().clear()  # ids restart with every test: cached answers must not outlive their org
     yield
     engine = get_engine()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]

@@ -129,32 +129,46 @@ def stored_counts(org_id: int) -> dict[str, int]:
 
 
 def assert_rollups_match_facts() -> int:
-    """The daily rollups equal a recomputation from the facts, for every org (returns the number of groups)."""
+    """The daily and monthly rollups equal a recomputation from the facts, for every org, with each category's key
+    (returns the number of daily groups)."""
     from collections import defaultdict
 
-    from app.models import DailyRollup
+    from app.core.db import category_key
+    from app.models import DailyRollup, MonthlyRollup
     from tests.conftest import all_orgs_session
+
+    def add(group: list, value: Decimal, count: int, low: Decimal, high: Decimal) -> None:
+        group[0] += value
+        group[1] += count
+        group[2] = low if group[2] is None else min(group[2], low)
+        group[3] = high if group[3] is None else max(group[3], high)
 
     with all_orgs_session() as s:
         expected: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
+        monthly: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
         for org, source, day, uf, category, value in s.execute(
             select(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category, Fact.value)
         ):
-            group = expected[(org, source, day, uf, category)]
-            group[0] += value
-            group[1] += 1
-            group[2] = value if group[2] is None else min(group[2], value)
-            group[3] = value if group[3] is None else max(group[3], value)
-        stored = {
-            (r.organization_id, r.data_source_id, r.day, r.uf, r.category): [
-                r.total_value,
-                r.row_count,
-                r.min_value,
-                r.max_value,
-            ]
-            for r in s.scalars(select(DailyRollup))
-        }
-        rows = s.scalar(select(func.count()).select_from(DailyRollup))
-    assert rows == len(stored), "two rollup rows for one group"
-    assert stored == dict(expected)
-    return len(stored)
+            add(expected[(org, source, day, uf, category, category_key(category))], value, 1, value, value)
+            add(
+                monthly[(org, source, day.replace(day=1), uf, category, category_key(category))], value, 1, value, value
+            )
+
+        def stored(model, period) -> dict[tuple, list]:
+            return {
+                (r.organization_id, r.data_source_id, getattr(r, period), r.uf, r.category, r.category_key): [
+                    r.total_value,
+                    r.row_count,
+                    r.min_value,
+                    r.max_value,
+                ]
+                for r in s.scalars(select(model))
+            }
+
+        daily_rows = stored(DailyRollup, "day")
+        monthly_rows = stored(MonthlyRollup, "month")
+        counts = [s.scalar(select(func.count()).select_from(m)) for m in (DailyRollup, MonthlyRollup)]
+    assert counts == [len(daily_rows), len(monthly_rows)], "two rollup rows for one group"
+    assert daily_rows == dict(expected)
+    assert monthly_rows == dict(monthly)
+    return len(daily_rows)

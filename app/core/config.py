@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     METRICS_TOKEN: str | None = None
     REDIS_URL: str | None = None
     REDIS_KEY_PREFIX: str = "painel:"
+    # Result cache of indicator and dashboard-data answers: in process (LRU per worker, this many MB; 0 turns it
+    # off), or in Redis when REDIS_URL is set (shared by the workers; entries expire after the TTL).
+    RESULT_CACHE_MAX_MB: int = Field(default=64, ge=0, le=65536)
+    RESULT_CACHE_TTL_SECONDS: int = Field(default=86400, gt=0)
+    RESULT_CACHE_PREFIX: str = "painel:result:"
 
     @field_validator("CORS_ORIGINS", "SECRETS_KEYS", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -25,6 +26,21 @@ _SETTINGS = {ORG_INFO_KEY: "app.current_org", USER_INFO_KEY: "app.current_user",
 APP_ROLE = "painel_app"
 _app_role_by_engine: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
 
+# The category key: case- and accent-insensitive matching of categories, stored in the rollups. On Postgres it is the
+# SQL function painel_category_key (migration 0010, the same table); SQLite gets this Python twin on every connection.
+CATEGORY_KEY_FUNCTION = "painel_category_key"
+_KEY_FROM = "ÁÀÂÃÄÅáàâãäåÉÈÊËéèêëÍÌÎÏíìîïÓÒÔÕÖóòôõöÚÙÛÜúùûüÇçÑñÝýÿABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_KEY_TO = "aaaaaaaaaaaaeeeeeeeeiiiiiiiioooooooooouuuuuuuuccnnyyyabcdefghijklmnopqrstuvwxyz"
+_KEY_TABLE = str.maketrans(_KEY_FROM, _KEY_TO)
+_KEY_SPACES = re.compile(r"[ \t\r\n]+")
+
+
+def category_key(value: str | None) -> str | None:
+    """'  Eletrônicos ' -> 'eletronicos': accents and case folded, runs of whitespace made one space, trimmed."""
+    if value is None:
+        return None
+    return _KEY_SPACES.sub(" ", value.translate(_KEY_TABLE)).strip(" ")
+
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -37,6 +53,7 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            dbapi_conn.create_function(CATEGORY_KEY_FUNCTION, 1, category_key, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

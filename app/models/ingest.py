@@ -135,19 +135,18 @@ class Fact(BulkOrgScoped, Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+ROLLUP_INCLUDE = ["data_source_id", "uf", "category", "category_key", "total_value", "row_count"]
+
+
 class DailyRollup(BulkOrgScoped, Base):
     """Per org, source, day, UF and category: the sum, count, min and max of the curated facts. Maintained in the
-    same transaction as every write to `facts` (app/services/rollups.py); the ready-made indicators read it, so
-    their cost follows the days and groups in range, not the number of facts."""
+    same transaction as every write to `facts` (app/services/rollups.py); the ready-made indicators read it (and
+    MonthlyRollup), so their cost follows the days, months and groups in range, not the number of facts."""
 
     __tablename__ = "daily_rollups"
     __table_args__ = (
-        Index(
-            "ix_daily_rollups_org_day",
-            "organization_id",
-            "day",
-            postgresql_include=["data_source_id", "uf", "category", "total_value", "row_count"],
-        ),
+        # Covering: one org's day range is an index-only scan for every indicator and filter.
+        Index("ix_daily_rollups_org_day", "organization_id", "day", postgresql_include=ROLLUP_INCLUDE),
         Index("ix_daily_rollups_org_source_day", "organization_id", "data_source_id", "day"),
     )
 
@@ -156,6 +155,30 @@ class DailyRollup(BulkOrgScoped, Base):
     day: Mapped[date] = mapped_column(Date, nullable=False)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
     category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # painel_category_key(category): what a category filter matches (case- and accent-insensitive).
+    category_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    total_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+    row_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    min_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+    max_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
+
+
+class MonthlyRollup(BulkOrgScoped, Base):
+    """The daily rollups summed per calendar month (`month` is its first day), maintained with them: a year of an
+    org is at most 12 x UFs x categories x sources rows, however many days and facts it holds."""
+
+    __tablename__ = "monthly_rollups"
+    __table_args__ = (
+        Index("ix_monthly_rollups_org_month", "organization_id", "month", postgresql_include=ROLLUP_INCLUDE),
+        Index("ix_monthly_rollups_org_source_month", "organization_id", "data_source_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    category_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     total_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)
     row_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
     min_value: Mapped[Decimal] = mapped_column(ExactDecimal(), nullable=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.routers.caching import conditional_json
+from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import DashboardReader, EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.routers.indicators import FROM_EXAMPLES, TO_EXAMPLES
 from app.schemas.common import Page
 from app.schemas.dashboards import (
     DashboardCreate,
@@ -18,6 +19,7 @@ from app.schemas.dashboards import (
     DashboardSummaryRead,
     DashboardUpdate,
 )
+from app.services import dashboard_data as dashboard_data_service
 from app.services import dashboards as dashboard_service
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
@@ -68,21 +70,20 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
     return dashboard_service.export_dashboard(session, tenant, dashboard_id)
 
 
-@router.get("/{dashboard_id}/data", response_model=DashboardDataRead)
+@router.get("/{dashboard_id}/data", response_model=DashboardDataRead, responses=EXPORT_RESPONSES)
 def dashboard_data(
     dashboard_id: Id,
-    request: Request,
     tenant: DashboardReader,
     session: SessionDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-):
-    """Every widget's data in one call (default range: the last 12 months of data). With an embed token, its locked
-    filters apply and its range bounds `from`/`to`."""
-    tag = dashboard_service.data_etag(session, tenant, dashboard_id, start, end)
-    return conditional_json(
-        request,
-        tag,
-        lambda: dashboard_service.get_dashboard_data(session, tenant, dashboard_id, start, end),
-        cacheable=lambda data: data.complete,
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
+    start: Annotated[date | None, Query(alias="from", openapi_examples=FROM_EXAMPLES)] = None,
+    end: Annotated[date | None, Query(alias="to", openapi_examples=TO_EXAMPLES)] = None,
+) -> Response:
+    """Every widget's data in one call (default range: the last 12 months of data). As a file: XLSX with one sheet
+    per widget, or one CSV with a section per widget (its title line, header and rows, then a blank line). With an
+    embed token, its locked filters apply and its range bounds `from`/`to`."""
+    served = dashboard_data_service.serve_dashboard_data(
+        session, tenant, dashboard_id, start, end, export, if_none_match
     )
+    return respond(served)

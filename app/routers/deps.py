@@ -142,7 +142,8 @@ def require_role(minimum: Role | str, *, users_only: bool = False):
     users_only: a signed-in user, never an API key (members, API keys, passwords, switching orgs)."""
     needed = Role(minimum)
 
-    def _check(tenant: CurrentTenant) -> Tenant:
+    # `async def`: a comparison only; as a sync dependency it would cost a threadpool hop on every request.
+    async def _check(tenant: CurrentTenant) -> Tenant:
         if users_only and tenant.credential is not Credential.USER:
             raise Forbidden(
                 "This action needs a signed-in user: API keys cannot manage members or API keys, set passwords "

@@ -5,30 +5,62 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Response
 
-from app.routers.caching import conditional_json
+from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import OptionalId, SessionDep, ViewerTenant
 from app.schemas.common import Page
-from app.schemas.indicators import IndicatorQuery, IndicatorRead
-from app.services import freshness
+from app.schemas.indicators import (
+    DimensionsQuery,
+    DimensionsRead,
+    Grain,
+    IndicatorQuery,
+    IndicatorRead,
+    KpisRead,
+    MonthlyValuesRead,
+    TimeSeriesRead,
+    TopCategoriesRead,
+    UfMapRead,
+    YearToDateRead,
+)
 from app.services.indicators import catalog as indicator_service
-from app.services.indicators.catalog import TOP_LIMIT
-from app.services.indicators.ranges import Filters, make_range
+from app.services.indicators import serving as indicator_serving
+from app.services.indicators.catalog import GRAIN, TOP_LIMIT
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
+# Inside the demo data (November 2024 to October 2026), so "Try it out" in /docs answers numbers.
+FROM_EXAMPLE, TO_EXAMPLE = "2025-01-01", "2025-12-31"
+FROM_EXAMPLES = {"demo": {"summary": "2025 (demo data)", "value": FROM_EXAMPLE}}
+TO_EXAMPLES = {"demo": {"summary": "2025 (demo data)", "value": TO_EXAMPLE}}
+SourceFilter = OptionalId
+CategoryFilter = Annotated[
+    str | None, Query(max_length=255, description="Case and accents ignored", examples=["eletronicos"])
+]
+UfFilter = Annotated[str | None, Query(max_length=40, description="UF code or state name, any case", examples=["SP"])]
 
-def indicator_query(
-    start: Annotated[date, Query(alias="from", description="First day (ISO date)", examples=["2024-01-01"])],
-    end: Annotated[date, Query(alias="to", description="Last day (ISO date)", examples=["2024-12-31"])],
-    data_source_id: OptionalId = None,
-    category: Annotated[str | None, Query(max_length=255)] = None,
-    uf: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+
+async def indicator_query(
+    start: Annotated[date, Query(alias="from", description="First day (ISO date)", openapi_examples=FROM_EXAMPLES)],
+    end: Annotated[date, Query(alias="to", description="Last day (ISO date)", openapi_examples=TO_EXAMPLES)],
+    data_source_id: SourceFilter = None,
+    category: CategoryFilter = None,
+    uf: UfFilter = None,
 ) -> IndicatorQuery:
     return IndicatorQuery(start=start, end=end, data_source_id=data_source_id, category=category, uf=uf)
 
 
+async def dimensions_query(
+    start: Annotated[date | None, Query(alias="from", description="First day", openapi_examples=FROM_EXAMPLES)] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day", openapi_examples=TO_EXAMPLES)] = None,
+    data_source_id: SourceFilter = None,
+    category: CategoryFilter = None,
+    uf: UfFilter = None,
+) -> DimensionsQuery:
+    return DimensionsQuery(start=start, end=end, data_source_id=data_source_id, category=category, uf=uf)
+
+
+# The query dependencies are `async def` on purpose: they only parse, and a sync dependency costs a threadpool hop.
 QueryDep = Annotated[IndicatorQuery, Depends(indicator_query)]
 
 
@@ -38,48 +70,82 @@ def list_indicators(tenant: ViewerTenant) -> Page[IndicatorRead]:
     return indicator_service.list_indicators()
 
 
-def _serve(key: str, request: Request, tenant, session, q: IndicatorQuery, options: dict | None = None):
-    rng = make_range(q.start, q.end)
-    filters = Filters(q.data_source_id, q.category, q.uf)
-    tag, as_of = freshness.data_etag(session, tenant, "indicator", key, q.model_dump(mode="json"), options or {})
-    return conditional_json(
-        request, tag, lambda: indicator_service.compute(session, tenant, key, rng, filters, options, as_of=as_of)
+@router.get("/dimensions", response_model=DimensionsRead, responses=EXPORT_RESPONSES)
+def dimensions(
+    tenant: ViewerTenant,
+    session: SessionDep,
+    q: Annotated[DimensionsQuery, Depends(dimensions_query)],
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
+) -> Response:
+    """The categories (with row counts), UFs and data sources with data, and the first and last dates: what a UI
+    needs to build its filters. The same optional range and filters as the indicators."""
+    return respond(indicator_serving.serve_dimensions(session, tenant, q, export, if_none_match))
+
+
+@router.get("/valor-mes-a-mes", response_model=MonthlyValuesRead, responses=EXPORT_RESPONSES)
+def valor_mes_a_mes(
+    tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
+) -> Response:
+    """Value per month, zero-filled, with change_pct against the previous month."""
+    return respond(
+        indicator_serving.serve_indicator(session, tenant, "valor-mes-a-mes", q, None, export, if_none_match)
     )
 
 
-@router.get("/valor-mes-a-mes")
-def valor_mes_a_mes(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDep):
-    """Value per month, zero-filled, with change_pct against the previous month."""
-    return _serve("valor-mes-a-mes", request, tenant, session, q)
-
-
-@router.get("/mapa-por-uf")
-def mapa_por_uf(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDep):
+@router.get("/mapa-por-uf", response_model=UfMapRead, responses=EXPORT_RESPONSES)
+def mapa_por_uf(
+    tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
+) -> Response:
     """Totals for all 27 UFs (largest first) with share_pct, plus the `unassigned` total."""
-    return _serve("mapa-por-uf", request, tenant, session, q)
+    return respond(indicator_serving.serve_indicator(session, tenant, "mapa-por-uf", q, None, export, if_none_match))
 
 
-@router.get("/kpis")
-def kpis(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDep):
+@router.get("/kpis", response_model=KpisRead, responses=EXPORT_RESPONSES)
+def kpis(
+    tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
+) -> Response:
     """Total, count, average and distinct categories, against the previous period."""
-    return _serve("kpis", request, tenant, session, q)
+    return respond(indicator_serving.serve_indicator(session, tenant, "kpis", q, None, export, if_none_match))
 
 
-@router.get("/top-categorias")
+@router.get("/top-categorias", response_model=TopCategoriesRead, responses=EXPORT_RESPONSES)
 def top_categorias(
-    request: Request,
     tenant: ViewerTenant,
     session: SessionDep,
     q: QueryDep,
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
     limit: Annotated[
         int, Query(ge=TOP_LIMIT.minimum, le=TOP_LIMIT.maximum, description=TOP_LIMIT.description)
     ] = TOP_LIMIT.default,
-):
+) -> Response:
     """The top categories by value with their share."""
-    return _serve("top-categorias", request, tenant, session, q, {"limit": limit})
+    options = {"limit": limit}
+    return respond(
+        indicator_serving.serve_indicator(session, tenant, "top-categorias", q, options, export, if_none_match)
+    )
 
 
-@router.get("/acumulado-ano")
-def acumulado_ano(request: Request, tenant: ViewerTenant, session: SessionDep, q: QueryDep):
-    """Year-to-date running total per month."""
-    return _serve("acumulado-ano", request, tenant, session, q)
+@router.get("/acumulado-ano", response_model=YearToDateRead, responses=EXPORT_RESPONSES)
+def acumulado_ano(
+    tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
+) -> Response:
+    """Running total per month since the start of each fiscal year (the org's fiscal_year_start_month)."""
+    return respond(indicator_serving.serve_indicator(session, tenant, "acumulado-ano", q, None, export, if_none_match))
+
+
+@router.get("/serie-temporal", response_model=TimeSeriesRead, responses=EXPORT_RESPONSES)
+def serie_temporal(
+    tenant: ViewerTenant,
+    session: SessionDep,
+    q: QueryDep,
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
+    grain: Annotated[Grain, Query(description=GRAIN.description)] = "month",
+) -> Response:
+    """Value and row count per day, ISO week (`2025-W03`, from Monday), month, quarter or year, zero-filled."""
+    options = {"grain": grain}
+    return respond(
+        indicator_serving.serve_indicator(session, tenant, "serie-temporal", q, options, export, if_none_match)
+    )

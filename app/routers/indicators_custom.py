@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
-from app.routers.caching import conditional_json
+from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import AdminTenant, Id, Paging, SessionDep, ViewerTenant
 from app.schemas.common import Page
 from app.schemas.indicators_custom import (
@@ -13,7 +13,6 @@ from app.schemas.indicators_custom import (
     CustomIndicatorUpdate,
     CustomRunRead,
 )
-from app.services import freshness
 from app.services.indicators import custom as custom_service
 
 router = APIRouter(prefix="/indicators/custom", tags=["custom indicators"])
@@ -47,12 +46,16 @@ def delete_custom_indicator(indicator_id: Id, tenant: AdminTenant, session: Sess
     custom_service.delete_custom_indicator(session, tenant, indicator_id)
 
 
-@router.get("/{indicator_id}/run", response_model=CustomRunRead)
-def run_custom_indicator(indicator_id: Id, request: Request, tenant: ViewerTenant, session: SessionDep):
-    """Run it with its parameters as query parameters (?uf=SP&start=2024-01-01)."""
-    indicator = custom_service.get_custom_indicator(session, tenant, indicator_id)
+@router.get("/{indicator_id}/run", response_model=CustomRunRead, responses=EXPORT_RESPONSES)
+def run_custom_indicator(
+    indicator_id: Id,
+    request: Request,
+    tenant: ViewerTenant,
+    session: SessionDep,
+    export: ExportDep,
+    if_none_match: IfNoneMatch,
+) -> Response:
+    """Run it with its parameters as query parameters (?uf=SP&start=2024-01-01); `format` and `locale` are the
+    export's (csv or xlsx), never the query's."""
     params = dict(request.query_params)
-    tag, _ = freshness.data_etag(session, tenant, "custom", indicator.id, indicator.updated_at, params)
-    return conditional_json(
-        request, tag, lambda: custom_service.run_custom_indicator(session, tenant, indicator, params)
-    )
+    return respond(custom_service.serve_custom_run(session, tenant, indicator_id, params, export, if_none_match))

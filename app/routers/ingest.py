@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
+from app.routers.caching import EXPORT_RESPONSES, ExportDep, page_or_file
 from app.routers.deps import MAX_ID, EditorTenant, Id, OptionalId, Paging, SessionDep, ViewerTenant, page_params
 from app.routers.problems import problem_responses
 from app.schemas.common import Page, PageParams
@@ -112,12 +113,11 @@ def get_batch(batch_id: Id, tenant: ViewerTenant, session: SessionDep) -> BatchR
 ErrorsPaging = Annotated[PageParams, Depends(page_params(default=100, maximum=1000))]
 
 
-@router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead])
-def list_batch_errors(
-    batch_id: Id, tenant: ViewerTenant, session: SessionDep, page: ErrorsPaging
-) -> Page[RejectedRowRead]:
-    """Every rejected row of the batch (line, column, value, reason), paginated."""
-    return batch_service.list_batch_errors(session, tenant, batch_id, page)
+@router.get("/batches/{batch_id}/errors", response_model=Page[RejectedRowRead], responses=EXPORT_RESPONSES)
+def list_batch_errors(batch_id: Id, tenant: ViewerTenant, session: SessionDep, page: ErrorsPaging, export: ExportDep):
+    """Every rejected row of the batch (line, column, value, reason), paginated; with format=csv or xlsx, all of
+    them in one file (limit and offset do not apply)."""
+    return page_or_file(batch_service.batch_errors(session, tenant, batch_id, page, export))
 
 
 @router.get("/batches/{batch_id}/preview", response_model=BatchPreviewRead)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas.common import MAX_ID, NOT_SENT, ORMModel, ParamName, ParamValue
-from app.schemas.indicators_custom import CustomIndicatorCreate
+from app.schemas.indicators import IndicatorResult
+from app.schemas.indicators_custom import CustomIndicatorCreate, CustomRunRead
 
 
 class Position(BaseModel):
@@ -120,7 +121,9 @@ class WidgetDataRead(BaseModel):
     indicator: str | None
     custom_indicator_id: int | None
     position: Position
-    data: dict[str, Any] | None = None
+    data: IndicatorResult | CustomRunRead | None = Field(
+        default=None, description="The indicator's answer, as its own endpoint gives it"
+    )
     error: WidgetError | None = None
 
 
@@ -135,8 +138,8 @@ class DashboardDataRead(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     dashboard_id: int
-    start: str = Field(alias="from", serialization_alias="from")
-    end: str = Field(alias="to", serialization_alias="to")
+    start: date = Field(alias="from", serialization_alias="from")
+    end: date = Field(alias="to", serialization_alias="to")
     as_of: str | None
     widgets: list[WidgetDataRead]
 

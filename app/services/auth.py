@@ -20,8 +20,8 @@ from app.core.security import (
 from app.models import Membership, Organization, Role, User
 from app.schemas.auth import MembershipRead, MeRead, UserRead
 from app.schemas.members import OrganizationRead
-from app.services import audit, rate_limits
-from app.services.tenancy import Tenant, membership_in_org, memberships_of_user
+from app.services import audit, freshness, rate_limits
+from app.services.tenancy import Tenant, membership_and_org_state, membership_in_org, memberships_of_user
 
 
 def normalize_email(email: str) -> str:
@@ -128,10 +128,12 @@ def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
 
 def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
     """The tenant for verified claims; the role comes from memberships on every request."""
-    membership = membership_in_org(session, claims.user_id, claims.org_id)
-    if membership is None:
+    row = session.execute(membership_and_org_state(claims.user_id, claims.org_id)).one_or_none()
+    if row is None:
         raise Unauthorized("Token is no longer valid for this organization", code="invalid_token")
-    return Tenant(org_id=claims.org_id, user_id=claims.user_id, role=membership.role)
+    # The org's data state comes in the same statement: indicator answers need no other round trip for it.
+    freshness.remember(session, freshness.OrgState.from_row(claims.org_id, row))
+    return Tenant(org_id=claims.org_id, user_id=claims.user_id, role=row.role)
 
 
 def get_me(session: Session, tenant: Tenant) -> MeRead:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from app.core.config import get_settings
 from app.core.errors import AppError, Forbidden, Unprocessable
-from app.models import Dashboard, DataSource, Fact, Role, Widget
+from app.models import Dashboard, DataSource, Role, Widget
 from app.models.base import utcnow
 from app.schemas.common import MAX_ID, Page, PageParams
 from app.schemas.dashboards import (
-    DEADLINE_EXCEEDED,
     EXPORT_FORMAT,
     EXPORT_VERSION,
     DashboardCreate,
-    DashboardDataRead,
     DashboardDocument,
     DashboardRead,
     DashboardSummaryRead,
@@ -27,16 +21,14 @@ from app.schemas.dashboards import (
     DocumentWidget,
     Position,
     WidgetCreate,
-    WidgetDataRead,
-    WidgetError,
     WidgetRead,
 )
 from app.schemas.indicators_custom import CustomIndicatorCreate, ParameterSpec
 from app.services import embed as embed_service
-from app.services import freshness
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import custom as custom_service
-from app.services.indicators.ranges import DateRange, Filters, make_range
+from app.services.indicators.filters import make_filters
+from app.services.indicators.ranges import Filters
 from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_delete, scoped_select
 
@@ -58,7 +50,7 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetCr
             raise Unprocessable(
                 f"{where}: unknown parameter(s) for {key}: {', '.join(sorted(unknown))}", code="invalid_parameter"
             )
-        filters = _filters(widget.params, where)
+        filters = widget_filters(widget.params, where)
         if (
             filters.data_source_id is not None
             and get_scoped(session, tenant, DataSource, filters.data_source_id) is None
@@ -81,7 +73,8 @@ def _check_widget(session: Session, tenant: Tenant, index: int, widget: WidgetCr
     custom_service.check_widget_params(indicator, widget.params, where)
 
 
-def _filters(params: dict[str, Any], where: str = "params") -> Filters:
+def widget_filters(params: dict[str, Any], where: str = "params") -> Filters:
+    """A widget's filters from its params (422 on a bad id, UF or category)."""
     source, category, uf = params.get("data_source_id"), params.get("category"), params.get("uf")
     try:
         if isinstance(source, bool | float):
@@ -95,7 +88,7 @@ def _filters(params: dict[str, Any], where: str = "params") -> Filters:
         ) from None
     if not isinstance(category, str | None) or not isinstance(uf, str | None):
         raise Unprocessable(f"{where}: category and uf must be strings", code="invalid_parameter")
-    return Filters(source, category, uf.strip().upper() if uf else None)
+    return make_filters(source, category, uf, where)
 
 
 def _replace_widgets(session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[WidgetCreate]) -> None:
@@ -129,7 +122,8 @@ def _read(session: Session, tenant: Tenant, dashboard: Dashboard) -> DashboardRe
     return DashboardRead(**summary.model_dump(), widgets=widgets)
 
 
-def _owned(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
+def owned_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
+    """The caller's dashboard, or 404; an embed token reaches only the dashboards it names."""
     embed_service.check_dashboard(tenant, dashboard_id)  # an embed token: its own dashboards only
     dashboard = get_scoped_or_404(session, tenant, Dashboard, dashboard_id, "Dashboard")
     embed_service.check_dashboard(tenant, dashboard_id, dashboard.created_at)  # ...not a newer one with its id
@@ -138,7 +132,7 @@ def _owned(session: Session, tenant: Tenant, dashboard_id: int) -> Dashboard:
 
 def get_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:
     """One dashboard with its widgets."""
-    return _read(session, tenant, _owned(session, tenant, dashboard_id))
+    return _read(session, tenant, owned_dashboard(session, tenant, dashboard_id))
 
 
 def list_dashboards(session: Session, tenant: Tenant, page: PageParams) -> Page[DashboardSummaryRead]:
@@ -160,7 +154,7 @@ def create_dashboard(session: Session, tenant: Tenant, body: DashboardCreate) ->
 
 def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, changes: DashboardUpdate) -> DashboardRead:
     """Apply the fields sent; widgets, when sent, replace all widgets."""
-    dashboard = _owned(session, tenant, dashboard_id)
+    dashboard = owned_dashboard(session, tenant, dashboard_id)
     sent = changes.model_fields_set
     if "name" in sent:
         dashboard.name = changes.name
@@ -175,13 +169,13 @@ def update_dashboard(session: Session, tenant: Tenant, dashboard_id: int, change
 
 def delete_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> None:
     """Delete a dashboard and its widgets."""
-    session.delete(_owned(session, tenant, dashboard_id))
+    session.delete(owned_dashboard(session, tenant, dashboard_id))
     session.flush()
 
 
 def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardRead:
     """A copy named "<name> (copy)" with the same widgets, checked again as any new dashboard."""
-    source = _owned(session, tenant, dashboard_id)
+    source = owned_dashboard(session, tenant, dashboard_id)
     # Stored widgets were validated when saved: rebuilt without validation, then checked by _check_widget.
     widgets = [
         WidgetCreate.model_construct(
@@ -201,7 +195,7 @@ def duplicate_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> 
 
 def export_dashboard(session: Session, tenant: Tenant, dashboard_id: int) -> DashboardDocument:
     """A self-contained document: custom indicators travel by definition (SQL and parameters), never by id."""
-    dashboard = _owned(session, tenant, dashboard_id)
+    dashboard = owned_dashboard(session, tenant, dashboard_id)
     widgets = []
     for widget in widgets_of(session, tenant, dashboard.id):
         custom = None
@@ -264,83 +258,3 @@ def import_dashboard(session: Session, tenant: Tenant, document: DashboardDocume
     ]
     body = DashboardCreate(name=document.name, description=document.description, widgets=widgets)
     return create_dashboard(session, tenant, body)
-
-
-def default_range(session: Session, tenant: Tenant) -> DateRange:
-    """The last 12 months of the org's data (by its latest fact), or of the calendar when it has none."""
-    latest = session.scalar(scoped_select(tenant, Fact, func.max(Fact.date))) or datetime.now(UTC).date()
-    if isinstance(latest, str):
-        latest = date.fromisoformat(latest)
-    first_month = date(latest.year - 1, latest.month, 1) + timedelta(days=32)
-    return DateRange(date(first_month.year, first_month.month, 1), latest)
-
-
-def _widget_data(
-    session: Session, tenant: Tenant, widget: Widget, rng: DateRange, as_of: datetime | None, deadline: float
-) -> dict[str, Any]:
-    """The widget's indicator answer, as the indicator's own endpoint would give it (JSON-ready)."""
-    if widget.indicator:
-        filters = embed_service.locked_filters(tenant.embed, _filters(widget.params))  # an embed token's locks win
-        return indicator_service.compute(session, tenant, widget.indicator, rng, filters, widget.params, as_of=as_of)
-    if widget.custom_indicator_id is None:  # pragma: no cover - a widget has an indicator or a custom one
-        raise RuntimeError(f"widget {widget.id} has no indicator")
-    custom = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
-    declared = {spec["name"] for spec in custom.parameters}
-    params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
-    params = embed_service.locked_custom_params(tenant.embed, declared, params, rng)  # an embed token's locks win
-    result = custom_service.run_custom_indicator(
-        session, tenant, custom, {k: v for k, v in params.items() if k in declared}, deadline=deadline
-    )
-    return result.model_dump(mode="json")
-
-
-def get_dashboard_data(
-    session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None
-) -> DashboardDataRead:
-    """Every widget's data for one range, within DASHBOARD_DATA_DEADLINE_SECONDS; a failing or late widget reports
-    its own error without failing the others."""
-    dashboard = _owned(session, tenant, dashboard_id)
-    if bool(start) != bool(end):
-        raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
-    seconds = get_settings().DASHBOARD_DATA_DEADLINE_SECONDS
-    deadline = time.monotonic() + seconds
-    rng = make_range(start, end) if start and end else default_range(session, tenant)
-    rng = embed_service.locked_range(tenant.embed, rng, asked=bool(start))  # an embed token's locked range
-    _, as_of = freshness.stamp(session, tenant)
-    out = []
-    for widget in widgets_of(session, tenant, dashboard.id):
-        entry = WidgetDataRead(
-            id=widget.id,
-            title=widget.title,
-            indicator=widget.indicator,
-            custom_indicator_id=widget.custom_indicator_id,
-            position=Position.model_validate(widget.position),
-        )
-        if time.monotonic() >= deadline:
-            entry.error = WidgetError(
-                code=DEADLINE_EXCEEDED,
-                detail=f"Not run: the dashboard's {seconds:g} s deadline passed before this widget could start",
-            )
-        else:
-            try:
-                entry.data = _widget_data(session, tenant, widget, rng, as_of, deadline)
-            except AppError as exc:
-                entry.error = WidgetError(code=exc.code, detail=exc.detail)
-        out.append(entry)
-    return DashboardDataRead(
-        dashboard_id=dashboard.id,
-        start=rng.start.isoformat(),
-        end=rng.end.isoformat(),
-        as_of=as_of.isoformat() if as_of else None,
-        widgets=out,
-    )
-
-
-def data_etag(session: Session, tenant: Tenant, dashboard_id: int, start: date | None, end: date | None) -> str:
-    """The answer's ETag: the org's data version, the dashboard, the range asked, and the caller's access scope (an
-    embed token's locked filters), so one scope's cached answer never validates another's."""
-    dashboard = _owned(session, tenant, dashboard_id)
-    tag, _ = freshness.data_etag(
-        session, tenant, "dashboard", dashboard.id, dashboard.updated_at, str(start), str(end), tenant.access_scope
-    )
-    return tag

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Organization
 from app.schemas.members import OrganizationRead, OrganizationUpdate
+from app.services import freshness
 from app.services.tenancy import Tenant
 
 
@@ -40,4 +41,5 @@ def update_organization(session: Session, tenant: Tenant, body: OrganizationUpda
     if "fiscal_year_start_month" in sent:
         org.fiscal_year_start_month = body.fiscal_year_start_month
     session.flush()
+    freshness.forget(session)  # answers depend on the time zone and fiscal year
     return OrganizationRead.model_validate(org)

@@ -1,17 +1,20 @@
-"""Daily rollups of the curated facts: per org, source, day, UF and category, the sum, count, min and max.
+"""Daily and monthly rollups of the curated facts: per org, source, day (or month), UF and category, the sum, count,
+min and max, with the category's case- and accent-insensitive key.
 
 Every write to `facts` calls one of these in the same transaction, so the rollups always equal a recomputation from
 `facts` (a test checks it after every kind of write). They are rebuilt with set-based SQL: a DELETE and one
-INSERT ... SELECT ... GROUP BY over the facts concerned, never row by row."""
+INSERT ... SELECT ... GROUP BY over the facts concerned (the months from the days), never row by row."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import Date, cast, func, insert
 from sqlalchemy.orm import Session
 
-from app.models import DailyRollup, Fact
+from app.core.db import CATEGORY_KEY_FUNCTION
+from app.models import DailyRollup, Fact, MonthlyRollup
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
 _COLUMNS = [
@@ -20,14 +23,34 @@ _COLUMNS = [
     "day",
     "uf",
     "category",
+    "category_key",
     "total_value",
     "row_count",
     "min_value",
     "max_value",
 ]
+_MONTH_COLUMNS = ["month" if name == "day" else name for name in _COLUMNS]
 
 
-def _insert_from_facts(session: Session, tenant: Tenant, source_id: int, days: tuple[date, date] | None) -> None:
+def category_key_sql(value: Any) -> Any:
+    """The database's category key of a column or value (painel_category_key, see app/core/db.py)."""
+    return getattr(func, CATEGORY_KEY_FUNCTION)(value)
+
+
+def month_start_sql(session: Session, day: Any) -> Any:
+    """The first day of the month of a date column, in the session's SQL dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")
+
+
+def _month_bounds(first: date, last: date) -> tuple[date, date]:
+    """The first day of first's month and the last day of last's month."""
+    following = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first.replace(day=1), following - timedelta(days=1)
+
+
+def _insert_days(session: Session, tenant: Tenant, source_id: int, days: tuple[date, date] | None) -> None:
     grouped = scoped_select(
         tenant,
         Fact,
@@ -36,6 +59,7 @@ def _insert_from_facts(session: Session, tenant: Tenant, source_id: int, days: t
         Fact.date,
         Fact.uf,
         Fact.category,
+        category_key_sql(Fact.category),
         func.sum(Fact.value),
         func.count(),
         func.min(Fact.value),
@@ -47,22 +71,62 @@ def _insert_from_facts(session: Session, tenant: Tenant, source_id: int, days: t
     session.execute(insert(DailyRollup).from_select(_COLUMNS, grouped))
 
 
+def _insert_months(session: Session, tenant: Tenant, source_id: int, days: tuple[date, date] | None) -> None:
+    """Monthly rows from the daily ones (days, when given, covers whole months)."""
+    month = month_start_sql(session, DailyRollup.day)
+    grouped = scoped_select(
+        tenant,
+        DailyRollup,
+        DailyRollup.organization_id,
+        DailyRollup.data_source_id,
+        month,
+        DailyRollup.uf,
+        DailyRollup.category,
+        DailyRollup.category_key,
+        func.sum(DailyRollup.total_value),
+        func.sum(DailyRollup.row_count),
+        func.min(DailyRollup.min_value),
+        func.max(DailyRollup.max_value),
+    ).where(DailyRollup.data_source_id == source_id)
+    if days is not None:
+        grouped = grouped.where(DailyRollup.day.between(*days))
+    grouped = grouped.group_by(
+        DailyRollup.organization_id,
+        DailyRollup.data_source_id,
+        month,
+        DailyRollup.uf,
+        DailyRollup.category,
+        DailyRollup.category_key,
+    )
+    session.execute(insert(MonthlyRollup).from_select(_MONTH_COLUMNS, grouped))
+
+
 def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Recompute a source's rollups from its facts (after a replace or a restore)."""
     remove_source(session, tenant, source_id)
-    _insert_from_facts(session, tenant, source_id, None)
+    _insert_days(session, tenant, source_id, None)
+    _insert_months(session, tenant, source_id, None)
 
 
 def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, last: date) -> None:
-    """Recompute a source's rollups for the days first..last (after facts were appended to those days)."""
+    """Recompute a source's rollups for the days first..last (after facts were appended to those days), and the
+    monthly rows of the months they fall in."""
     session.execute(
         scoped_delete(tenant, DailyRollup).where(
             DailyRollup.data_source_id == source_id, DailyRollup.day.between(first, last)
         )
     )
-    _insert_from_facts(session, tenant, source_id, (first, last))
+    _insert_days(session, tenant, source_id, (first, last))
+    months = _month_bounds(first, last)
+    session.execute(
+        scoped_delete(tenant, MonthlyRollup).where(
+            MonthlyRollup.data_source_id == source_id, MonthlyRollup.month.between(*months)
+        )
+    )
+    _insert_months(session, tenant, source_id, months)
 
 
 def remove_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Drop a source's rollups (its facts are gone or about to be replaced)."""
     session.execute(scoped_delete(tenant, DailyRollup).where(DailyRollup.data_source_id == source_id))
+    session.execute(scoped_delete(tenant, MonthlyRollup).where(MonthlyRollup.data_source_id == source_id))

@@ -10,7 +10,8 @@ deliberate exceptions:
 - COPY into a transaction's temporary table before INSERT ... SELECT (services/ingest/staging.py), rows that carry
   the batch's org and pass row-level security;
 - the audit recorder, which reads exactly the rows a statement touches with that statement's own WHERE clause
-  (services/audit/recorder.py)."""
+  (services/audit/recorder.py);
+- the org's data state (org_data_state), read with the membership in one statement while the tenant is resolved."""
 
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Delete, Select, Update, delete, select, update
+from sqlalchemy import Delete, Select, Update, and_, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.db import bind_org, set_all_orgs
 from app.core.errors import NotFound
-from app.models import ApiKey, Membership, Role
+from app.models import ApiKey, BatchStatus, IngestionBatch, Membership, Organization, Role
 from app.models.base import TenantTable
 
 M = TypeVar("M", bound=TenantTable)
@@ -175,3 +176,30 @@ def memberships_of_user(user_id: int, *columns: Any) -> Select[Any]:
     security also lets through for the bound user."""
     stmt = select(*columns) if columns else select(Membership)
     return stmt.where(Membership.user_id == user_id)
+
+
+def org_data_state(org_id: int) -> Select:
+    """The org's data version, settings and as_of (when its latest loaded batch finished) in one statement; the org
+    is the token's, and the batches are filtered to it (row-level security agrees)."""
+    as_of = (
+        select(func.max(IngestionBatch.finished_at))
+        .where(IngestionBatch.organization_id == org_id, IngestionBatch.status == BatchStatus.LOADED)
+        .scalar_subquery()
+    )
+    return select(
+        Organization.created_at,
+        Organization.data_version,
+        Organization.timezone,
+        Organization.fiscal_year_start_month,
+        as_of.label("as_of"),
+    ).where(Organization.id == org_id)
+
+
+def membership_and_org_state(user_id: int, org_id: int) -> Select:
+    """org_data_state plus the user's role in the org (no row when not a member): resolving a request's tenant and
+    its data state is one round trip."""
+    return (
+        org_data_state(org_id)
+        .add_columns(Membership.role)
+        .join(Membership, and_(Membership.organization_id == Organization.id, Membership.user_id == user_id))
+    )

@@ -149,10 +149,14 @@ def test_other_org_sees_only_its_data(client, org_b, loaded):
     assert uf["items"][0] == {"uf": "SP", "value": 2999999.97, "share_pct": 100.0} and uf["unassigned"] == 0
     top = get(client, org_b, "top-categorias", **{"from": "2020-01-01", "to": "2025-12-31"})
     assert [i["category"] for i in top["items"]] == ["Eletrônicos"]
-    # org A's source id filters org B's query to nothing rather than leaking.
+    # org A's source id answers org B exactly like a missing one (issue #10: an unknown data_source_id is a 422).
     _, source_a = loaded
-    none = get(client, org_b, "kpis", **{"from": "2020-01-01", "to": "2025-12-31", "data_source_id": source_a})
-    assert none["current"]["row_count"] == 0
+    params = {"from": "2020-01-01", "to": "2025-12-31"}
+    theirs = client.get("/indicators/kpis", headers=org_b.headers(), params={**params, "data_source_id": source_a})
+    missing = client.get("/indicators/kpis", headers=org_b.headers(), params={**params, "data_source_id": 999_999})
+    assert theirs.status_code == missing.status_code == 422
+    assert theirs.json()["code"] == missing.json()["code"] == "unknown_data_source"
+    assert theirs.json()["detail"].replace(str(source_a), "N") == missing.json()["detail"].replace("999999", "N")
 
 
 @pytest.mark.parametrize(
@@ -184,7 +188,7 @@ def test_etag_and_304_change_with_data(client, org_a):
 
 def test_catalog_lists_indicators(client, org_a):
     keys = [i["key"] for i in client.get("/indicators", headers=org_a.headers("Viewer")).json()["items"]]
-    assert keys == ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano"]
+    assert keys == ["valor-mes-a-mes", "mapa-por-uf", "kpis", "top-categorias", "acumulado-ano", "serie-temporal"]
 
 
 def test_dates_outside_the_supported_span_are_422(client, org_a):

@@ -1,21 +1,28 @@
-"""The catalog of ready-made indicators and the one entry point that computes them."""
+"""The catalog of ready-made indicators: each one's key, description, options and compute function."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, Unprocessable
 from app.schemas.common import Page
-from app.schemas.indicators import IndicatorParameterRead, IndicatorRead
-from app.services import freshness
+from app.schemas.indicators import (
+    IndicatorAnswer,
+    IndicatorParameterRead,
+    IndicatorRead,
+    IndicatorResult,
+    KpisRead,
+    MonthlyValuesRead,
+    TimeSeriesRead,
+    TopCategoriesRead,
+    UfMapRead,
+    YearToDateRead,
+)
 from app.services.indicators import builtin
-from app.services.indicators.ranges import DateRange, Filters
-from app.services.tenancy import Tenant
+from app.services.indicators.builtin import Context
+from app.services.indicators.grains import GRAINS
 
 COMMON_PARAMETERS = [
     IndicatorParameterRead(name="from", type="date", required=True, description="First day of the range (ISO date)"),
@@ -23,8 +30,12 @@ COMMON_PARAMETERS = [
     IndicatorParameterRead(
         name="data_source_id", type="integer", required=False, description="Only this source's data"
     ),
-    IndicatorParameterRead(name="category", type="string", required=False, description="Only this category"),
-    IndicatorParameterRead(name="uf", type="string", required=False, description="Only this state (2-letter UF)"),
+    IndicatorParameterRead(
+        name="category", type="string", required=False, description="Only this category (case and accents ignored)"
+    ),
+    IndicatorParameterRead(
+        name="uf", type="string", required=False, description="Only this state (UF code or name, any case)"
+    ),
 ]
 
 
@@ -59,7 +70,30 @@ class IntegerOption:
         return number
 
 
+@dataclass(frozen=True)
+class ChoiceOption:
+    """An indicator-specific parameter taking one of a few words (e.g. serie-temporal's grain)."""
+
+    name: str
+    default: str
+    choices: tuple[str, ...]
+    description: str
+
+    def describe(self) -> IndicatorParameterRead:
+        text = f"{self.description} ({' | '.join(self.choices)}, default {self.default})"
+        return IndicatorParameterRead(name=self.name, type="string", required=False, description=text)
+
+    def parse(self, value: Any) -> str:
+        """The option's value from a widget's params or a query string (422 when not one of the choices)."""
+        if value is None:
+            return self.default
+        if not isinstance(value, str) or value not in self.choices:
+            raise Unprocessable(f"{self.name} must be one of: {', '.join(self.choices)}", code="invalid_parameter")
+        return value
+
+
 TOP_LIMIT = IntegerOption("limit", default=10, minimum=1, maximum=100, description="How many categories")
+GRAIN = ChoiceOption("grain", default="month", choices=GRAINS, description="Bucket size; weeks are ISO (Monday)")
 
 
 @dataclass(frozen=True)
@@ -67,8 +101,9 @@ class Indicator:
     key: str
     title: str
     description: str
-    compute: Callable[..., dict]
-    options: tuple[IntegerOption, ...] = ()
+    compute: Callable[[Context], IndicatorResult]
+    model: type[IndicatorAnswer]
+    options: tuple[IntegerOption | ChoiceOption, ...] = ()
 
     @property
     def option_names(self) -> set[str]:
@@ -92,6 +127,7 @@ CATALOG: dict[str, Indicator] = {
             "Total value per month, every month of the range zero-filled, "
             "with the percent change against the previous month.",
             builtin.valor_mes_a_mes,
+            MonthlyValuesRead,
         ),
         Indicator(
             "mapa-por-uf",
@@ -99,6 +135,7 @@ CATALOG: dict[str, Indicator] = {
             "Total value per Brazilian state (all 27, zero-filled, largest first) "
             "with each state's share; facts without a state are reported as `unassigned`.",
             builtin.mapa_por_uf,
+            UfMapRead,
         ),
         Indicator(
             "kpis",
@@ -106,19 +143,31 @@ CATALOG: dict[str, Indicator] = {
             "Total value, row count, average value and distinct categories for the range and "
             "for the previous period of the same length, with the percent change.",
             builtin.kpis,
+            KpisRead,
         ),
         Indicator(
             "top-categorias",
             "Top categorias",
             "The categories with the largest totals and their share.",
             builtin.top_categorias,
+            TopCategoriesRead,
             (TOP_LIMIT,),
         ),
         Indicator(
             "acumulado-ano",
             "Acumulado no ano",
-            "Year-to-date running total at each month of the range.",
+            "Running total at each month of the range since the start of its fiscal year (the org's "
+            "fiscal_year_start_month; January by default).",
             builtin.acumulado_ano,
+            YearToDateRead,
+        ),
+        Indicator(
+            "serie-temporal",
+            "Série temporal",
+            "Value and row count per day, ISO week, month, quarter or year, every bucket of the range zero-filled.",
+            builtin.serie_temporal,
+            TimeSeriesRead,
+            (GRAIN,),
         ),
     ]
 }
@@ -139,27 +188,3 @@ def get_indicator(key: str) -> Indicator:
 def extra_options(key: str, params: dict[str, Any]) -> dict[str, Any]:
     """The indicator's own options, validated, with their defaults (e.g. top-categorias' limit)."""
     return {option.name: option.parse(params.get(option.name)) for option in get_indicator(key).options}
-
-
-def compute(
-    session: Session,
-    tenant: Tenant,
-    key: str,
-    rng: DateRange,
-    filters: Filters,
-    options: dict[str, Any] | None = None,
-    *,
-    as_of: datetime | None = None,
-) -> dict[str, Any]:
-    """One indicator's response body: its data plus key, range and as_of (looked up unless given)."""
-    indicator = get_indicator(key)
-    if as_of is None:
-        _, as_of = freshness.stamp(session, tenant)
-    data = indicator.compute(session, tenant, rng, filters, **extra_options(key, options or {}))
-    return {
-        "indicator": key,
-        "from": rng.start.isoformat(),
-        "to": rng.end.isoformat(),
-        "as_of": as_of.isoformat() if as_of else None,
-        **data,
-    }

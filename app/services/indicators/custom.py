@@ -28,8 +28,12 @@ from app.schemas.indicators_custom import (
     CustomRunRead,
 )
 from app.services import freshness
+from app.services.answers import Served
+from app.services.exports import ExportOptions, export_tables
+from app.services.exports.files import file_stem
 from app.services.indicators import custom_query
 from app.services.indicators.custom_query import ORG_BIND
+from app.services.indicators.tables import custom_table
 from app.services.pagination import fetch_page
 from app.services.sql_guard import validate_select
 from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_select
@@ -249,3 +253,30 @@ def _db_error_message(exc: DBAPIError) -> str:
     if "permission denied" in message:
         return "The query reads something other than `facts`"
     return f"The query failed: {message[:300]}" if message else "The query failed"
+
+
+EXPORT_PARAMETERS = {"format", "locale"}  # read as export options on GET .../run, never passed to the SQL
+
+
+def serve_custom_run(
+    session: Session,
+    tenant: Tenant,
+    indicator_id: int,
+    raw_params: dict[str, Any],
+    export: ExportOptions | None = None,
+    if_none_match: str | None = None,
+) -> Served:
+    """Run a custom indicator (not cached: its ETag follows the org's data, the definition and the parameters)."""
+    indicator = get_custom_indicator(session, tenant, indicator_id)
+    params = {k: v for k, v in raw_params.items() if k not in EXPORT_PARAMETERS}
+    definition = (indicator.id, indicator.updated_at, indicator.sql, indicator.parameters)
+    tag, _ = freshness.data_etag(session, tenant, "custom", definition, params)
+    if export is not None:
+        tag = freshness.etag(tag, export.format, export.locale)
+    if freshness.etag_matches(if_none_match, tag):
+        return Served.unchanged(tag)
+    result = run_custom_indicator(session, tenant, indicator, params)
+    if export is None:
+        return Served(tag, body=result.__pydantic_serializer__.to_json(result))
+    table = custom_table(result, indicator.name)
+    return Served(tag, file=export_tables([table], export, file_stem(indicator.name)))

@@ -34,9 +34,35 @@ class DateRange:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out
 
+    def split_by_month(self) -> tuple[DateRange | None, list[DateRange]]:
+        """(the whole months inside the range, from the first day of the first to the first day of the last;
+        the days left over at either end), so sums can read monthly rollups for the months and daily ones for the
+        rest."""
+        first = self.start if self.start.day == 1 else next_month(self.start)
+        after = (
+            next_month(self.end) if self.end == next_month(self.end) - timedelta(days=1) else self.end.replace(day=1)
+        )
+        if first >= after:
+            return None, [self]
+        edges = []
+        if self.start < first:
+            edges.append(DateRange(self.start, first - timedelta(days=1)))
+        if after <= self.end:
+            edges.append(DateRange(after, self.end))
+        last_month = (after - timedelta(days=1)).replace(day=1)
+        return DateRange(first, last_month), edges
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after day's."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
 
 @dataclass(frozen=True)
 class Filters:
+    """Validated filters: a data source of the caller's org, a category (matched by its key: case and accents do
+    not matter) and a UF code."""
+
     data_source_id: int | None = None
     category: str | None = None
     uf: str | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
+from app.core.db import session_scope
 from app.models import BatchStatus, Fact, IngestionBatch, RejectedRow, StagingRow
 from app.schemas.common import Page, PageParams
 from app.schemas.ingest import (
@@ -17,6 +19,8 @@ from app.schemas.ingest import (
     RejectedRowRead,
     StagingPreviewRow,
 )
+from app.services.exports import Column, ExportFile, ExportOptions, Table, export_tables
+from app.services.exports.files import file_stem
 from app.services.pagination import fetch_page
 from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
 
@@ -74,6 +78,38 @@ def list_batch_errors(session: Session, tenant: Tenant, batch_id: int, page: Pag
     """Every rejected cell of a batch, by line."""
     get_batch(session, tenant, batch_id)
     return fetch_page(session, _rejected_rows(tenant, batch_id), page, RejectedRowRead, _rejected_read)
+
+
+ERRORS_EXPORT_PAGE = 5_000
+ERROR_COLUMNS = [Column("line", "integer"), Column("column"), Column("value"), Column("reason")]
+
+
+def _every_rejected_row(org_id: int, tenant: Tenant, batch_id: int) -> Iterator[tuple[Any, ...]]:
+    """Every rejected cell of the batch by line, a page at a time (keyset on line and id). Each page is read in a
+    session of its own: the file streams after the request's session has closed, and no connection is held
+    between pages."""
+    after: tuple[int, int] = (-1, -1)
+    while True:
+        with session_scope(org_id) as session:
+            stmt = _rejected_rows(tenant, batch_id).where(tuple_(RejectedRow.line_no, RejectedRow.id) > after)
+            page = session.scalars(stmt.limit(ERRORS_EXPORT_PAGE)).all()
+            rows = [(r.line_no, r.column, r.value, r.reason) for r in page]
+            if page:
+                after = (page[-1].line_no, page[-1].id)
+        yield from rows
+        if len(rows) < ERRORS_EXPORT_PAGE:
+            return
+
+
+def batch_errors(
+    session: Session, tenant: Tenant, batch_id: int, page: PageParams, export: ExportOptions | None
+) -> Page[RejectedRowRead] | ExportFile:
+    """A page of the batch's rejected cells, or all of them as a CSV or XLSX file (404 first, before streaming)."""
+    if export is None:
+        return list_batch_errors(session, tenant, batch_id, page)
+    batch = get_batch(session, tenant, batch_id)
+    table = Table("errors", ERROR_COLUMNS, _every_rejected_row(tenant.org_id, tenant, batch.id))
+    return export_tables([table], export, file_stem("batch", batch.id, "errors"))
 
 
 def get_batch_preview(session: Session, tenant: Tenant, batch_id: int, limit: int) -> BatchPreviewRead:

@@ -57,6 +57,11 @@ def _uf(text: str) -> str | None:
     return _UF_KEYS.get(_fold(text)) if text.strip(_WS) else ""
 
 
+def uf_code(text: str) -> str | None:
+    """The 2-letter code for a UF code or state name in any case, with or without accents; None when unknown."""
+    return _UF_KEYS.get(_fold(text))
+
+
 def parse_ufs(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(2-letter code or None, error or None); empty cells are fine (uf is optional), others "unknown UF"."""
     cells = _cells(series)

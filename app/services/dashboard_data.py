@@ -1,0 +1,177 @@
+"""Every widget's data of a dashboard in one call: cached per dashboard version, widgets and custom definitions,
+within a deadline, as JSON or an export (XLSX: one sheet per widget; CSV: one section per widget)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.core.errors import AppError, NotFound, Unprocessable
+from app.models import CustomIndicator, Dashboard, Widget
+from app.schemas.dashboards import DEADLINE_EXCEEDED, DashboardDataRead, Position, WidgetDataRead, WidgetError
+from app.schemas.indicators_custom import CustomRunRead
+from app.services import embed as embed_service
+from app.services import freshness, result_cache
+from app.services.answers import Served
+from app.services.dashboards import widget_filters
+from app.services.exports import Column, ExportOptions, Table, export_tables
+from app.services.exports.files import file_stem
+from app.services.freshness import OrgState
+from app.services.indicators import custom as custom_service
+from app.services.indicators import serving, sums
+from app.services.indicators.ranges import DateRange, Filters, make_range
+from app.services.indicators.tables import custom_table, indicator_table
+from app.services.tenancy import Tenant, scoped_select
+
+
+def default_range(session: Session, tenant: Tenant, state: OrgState) -> DateRange:
+    """The last 12 months of the org's data (by its latest day), or up to today in the org's time zone without data."""
+    _, latest = sums.day_bounds(session, tenant, DateRange(date(1900, 1, 1), date(2199, 12, 31)), Filters())
+    latest = latest or state.today()
+    first_month = date(latest.year - 1, latest.month, 1) + timedelta(days=32)
+    return DateRange(date(first_month.year, first_month.month, 1), latest)
+
+
+def _dashboard_with_widgets(session: Session, tenant: Tenant, dashboard_id: int) -> tuple[Dashboard, list[Any]]:
+    """The dashboard (404 when it is not the caller's) and its widgets in order, each with its custom indicator's
+    SQL and parameters (None for built-ins): one statement, so a cached answer costs one round trip more than an
+    indicator's."""
+    stmt = (
+        scoped_select(tenant, Dashboard, Dashboard, Widget, CustomIndicator.sql, CustomIndicator.parameters)
+        .outerjoin(
+            Widget, and_(Widget.dashboard_id == Dashboard.id, Widget.organization_id == Dashboard.organization_id)
+        )
+        .outerjoin(
+            CustomIndicator,
+            and_(
+                CustomIndicator.id == Widget.custom_indicator_id,
+                CustomIndicator.organization_id == Widget.organization_id,
+            ),
+        )
+        .where(Dashboard.id == dashboard_id)
+        .order_by(Widget.sort_order)
+    )
+    embed_service.check_dashboard(tenant, dashboard_id)  # an embed token: its own dashboards only
+    rows = session.execute(stmt).all()
+    if not rows:
+        raise NotFound(f"Dashboard {dashboard_id} not found")
+    embed_service.check_dashboard(tenant, dashboard_id, rows[0][0].created_at)  # ...not a newer one with its id
+    return rows[0][0], [row[1:] for row in rows if row[1] is not None]
+
+
+def _widget_data(
+    session: Session, tenant: Tenant, widget: Widget, rng: DateRange, state: OrgState, deadline: float
+) -> Any:
+    """The widget's indicator answer, as the indicator's own endpoint would give it."""
+    if widget.indicator:
+        filters = embed_service.locked_filters(tenant.embed, widget_filters(widget.params))  # an embed's locks win
+        return serving.compute_indicator(session, tenant, widget.indicator, rng, filters, widget.params, state)
+    if widget.custom_indicator_id is None:  # pragma: no cover - a widget has an indicator or a custom one
+        raise RuntimeError(f"widget {widget.id} has no indicator")
+    custom = custom_service.get_custom_indicator(session, tenant, widget.custom_indicator_id)
+    declared = {spec["name"] for spec in custom.parameters}
+    params = {"from": rng.start, "to": rng.end, "start": rng.start, "end": rng.end, **widget.params}
+    params = embed_service.locked_custom_params(tenant.embed, declared, params, rng)  # an embed's locks win
+    return custom_service.run_custom_indicator(
+        session, tenant, custom, {k: v for k, v in params.items() if k in declared}, deadline=deadline
+    )
+
+
+def _compute(
+    session: Session, tenant: Tenant, dashboard: Dashboard, widgets: list[Widget], rng: DateRange, state: OrgState
+) -> DashboardDataRead:
+    """Every widget's data within DASHBOARD_DATA_DEADLINE_SECONDS; a failing or late widget reports its own error
+    without failing the others."""
+    seconds = get_settings().DASHBOARD_DATA_DEADLINE_SECONDS
+    deadline = time.monotonic() + seconds
+    out = []
+    for widget in widgets:
+        entry = WidgetDataRead(
+            id=widget.id,
+            title=widget.title,
+            indicator=widget.indicator,
+            custom_indicator_id=widget.custom_indicator_id,
+            position=Position.model_validate(widget.position),
+        )
+        if time.monotonic() >= deadline:
+            entry.error = WidgetError(
+                code=DEADLINE_EXCEEDED,
+                detail=f"Not run: the dashboard's {seconds:g} s deadline passed before this widget could start",
+            )
+        else:
+            try:
+                entry.data = _widget_data(session, tenant, widget, rng, state, deadline)
+            except AppError as exc:
+                entry.error = WidgetError(code=exc.code, detail=exc.detail)
+        out.append(entry)
+    return DashboardDataRead(
+        dashboard_id=dashboard.id, start=rng.start, end=rng.end, as_of=state.as_of_text, widgets=out
+    )
+
+
+def _tables(data: DashboardDataRead) -> list[Table]:
+    tables = []
+    for widget in data.widgets:
+        title = widget.title
+        if widget.data is None:
+            error = widget.error or WidgetError(code="no_data", detail="No data")
+            tables.append(Table(title, [Column("error"), Column("detail")], [(error.code, error.detail)]))
+        elif isinstance(widget.data, CustomRunRead):
+            tables.append(custom_table(widget.data, title))
+        else:
+            tables.append(indicator_table(widget.data, title))
+    return tables
+
+
+def serve_dashboard_data(
+    session: Session,
+    tenant: Tenant,
+    dashboard_id: int,
+    start: date | None,
+    end: date | None,
+    export: ExportOptions | None = None,
+    if_none_match: str | None = None,
+) -> Served:
+    """The dashboard's data for one range (default: the last 12 months of data), from the result cache when its
+    key matches: the org's data version and settings, the caller's scope, the dashboard's version, its widgets and
+    the definitions of the custom indicators they use. A partial answer (a widget past the deadline) is never
+    cached and carries no ETag."""
+    dashboard, rows = _dashboard_with_widgets(session, tenant, dashboard_id)
+    if bool(start) != bool(end):
+        raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
+    asked = make_range(start, end) if start and end else None
+    if asked is not None:
+        asked = embed_service.locked_range(tenant.embed, asked, asked=True)  # clamped inside an embed's lock
+    elif tenant.embed is not None and tenant.embed.start is not None and tenant.embed.end is not None:
+        asked = DateRange(tenant.embed.start, tenant.embed.end)  # no range asked: the embed's locked range
+    state = freshness.state(session, tenant)
+    widgets = [row[0] for row in rows]
+    definitions = [
+        (w.id, w.title, w.indicator, w.custom_indicator_id, w.params, w.position, sql, parameters)
+        for w, sql, parameters in rows
+    ]
+    # Without a range the answer follows the data (its version is in the key) or, with no data, today.
+    span = (asked.start, asked.end) if asked else ("default", state.today())
+    cache_key = result_cache.key_for(state, tenant, "dashboard", dashboard.id, dashboard.updated_at, definitions, *span)
+    tag = cache_key.etag(export.format, export.locale) if export else cache_key.etag()
+    if freshness.etag_matches(if_none_match, tag):
+        return Served.unchanged(tag)
+    cache = result_cache.get_cache()
+    if export is None and (body := cache.get(cache_key.key)) is not None:
+        return Served(tag, body=body)
+    # Exports compute afresh: custom indicator rows keep their database types (numbers, dates) for the cells.
+    rng = asked or default_range(session, tenant, state)
+    data = _compute(session, tenant, dashboard, widgets, rng, state)
+    served_tag: str | None = tag if data.complete else None  # a partial answer is neither cached nor tagged
+    body = serving.to_json(data)
+    if served_tag is not None:
+        cache.set(cache_key.key, body)
+    if export is None:
+        return Served(served_tag, body=body)
+    stem = file_stem(dashboard.name, data.start, data.end)
+    return Served(served_tag, file=export_tables(_tables(data), export, stem))

@@ -45,6 +45,8 @@ ROUTE_ROLES = {
     ("GET", "/indicators/kpis"): "Viewer",
     ("GET", "/indicators/top-categorias"): "Viewer",
     ("GET", "/indicators/acumulado-ano"): "Viewer",
+    ("GET", "/indicators/serie-temporal"): "Viewer",
+    ("GET", "/indicators/dimensions"): "Viewer",
     ("GET", "/indicators/custom"): "Viewer",
     ("POST", "/indicators/custom"): "Admin",
     ("GET", "/indicators/custom/{indicator_id}"): "Viewer",

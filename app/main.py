@@ -24,6 +24,7 @@ from app.routers import (
     ingest,
     jobs,
     members,
+    web,
 )
 
 logger = logging.getLogger("painel")
@@ -88,6 +89,7 @@ def create_app() -> FastAPI:
         datasources.router,
         jobs.router,
         audit.router,
+        web.router,
     ):
         app.include_router(router)
     return app

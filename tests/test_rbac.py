@@ -12,7 +12,16 @@ from fastapi.routing import APIRoute
 
 from app.models import ROLE_ORDER, Role
 
-PUBLIC = {("GET", "/health"), ("GET", "/health/ready"), ("POST", "/auth/dev-login"), ("POST", "/auth/token")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/health/ready"),
+    ("POST", "/auth/dev-login"),
+    ("POST", "/auth/token"),
+    # The web app: a static page and its assets; every call they make goes through the API's own gates.
+    ("GET", "/"),
+    ("GET", "/embed"),
+    ("GET", "/web/{asset_path:path}"),
+}
 
 # (method, path) -> minimum role; "Member" means any authenticated member.
 ROUTE_ROLES = {

@@ -80,14 +80,34 @@ def _asset_file(asset_path: str) -> Path:
     return path
 
 
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
 @router.get("/web/{asset_path:path}")
-def asset(asset_path: str, if_none_match: Annotated[str | None, Header()] = None) -> Response:
-    """A static file of the web app, with its content type and caching policy."""
+def asset(
+    asset_path: str,
+    if_none_match: Annotated[str | None, Header()] = None,
+    accept_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A static file of the web app, with its content type and caching policy (gzipped when a `.gz` sibling
+    exists and the client accepts it: the refresh script writes one for the large vendored files)."""
     path = _asset_file(asset_path)
     cache = IMMUTABLE if asset_path.startswith("vendor/") else REVALIDATE
-    # With the stat given, FileResponse sets ETag and Last-Modified at once (compared below).
     headers = {**APP_HEADERS, "Cache-Control": cache}
-    response = FileResponse(path, media_type=CONTENT_TYPES[path.suffix], headers=headers, stat_result=path.stat())
+    served = path
+    compressed = path.with_name(path.name + ".gz")
+    if compressed.is_file():
+        headers["Vary"] = "Accept-Encoding"
+        if _accepts_gzip(accept_encoding):
+            served = compressed
+            headers["Content-Encoding"] = "gzip"
+    # With the stat given, FileResponse sets ETag and Last-Modified at once (compared below).
+    response = FileResponse(served, media_type=CONTENT_TYPES[path.suffix], headers=headers, stat_result=served.stat())
     etag = response.headers["etag"]
     if if_none_match and etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers={**headers, "ETag": etag})

@@ -96,3 +96,22 @@ export function formatDetected(key, value) {
 }
 
 export const FIELD_LABELS = { date: "Data", value: "Valor", uf: "UF", category: "Categoria" };
+
+// The pipeline's reasons for rejecting a cell, in Portuguese; an unknown reason is shown as the API wrote it.
+const REASONS = [
+  [/^not a date in format (.+)$/, (m) => `não é uma data no formato ${formatDetected("date_format", m[1])}`],
+  [/^not a date$/, () => "não é uma data"],
+  [/^date out of range$/, () => "data fora do intervalo aceito"],
+  [/^not a number$/, () => "não é um número"],
+  [/^empty value$/, () => "valor vazio"],
+  [/^out of range$/, () => "valor fora do intervalo aceito"],
+  [/^unknown UF$/, () => "UF desconhecida"],
+];
+
+export function formatReason(reason) {
+  for (const [pattern, say] of REASONS) {
+    const m = pattern.exec(reason || "");
+    if (m) return say(m);
+  }
+  return String(reason ?? "");
+}

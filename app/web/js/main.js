@@ -17,6 +17,8 @@ const app = document.getElementById("app");
 const topbar = document.getElementById("topbar");
 
 const ROLE_LABELS = { Viewer: "Leitor", Editor: "Editor", Admin: "Administrador", Owner: "Proprietário" };
+// Made once: re-creating the logo on every navigation would ask the server for it again.
+const brand = h("a", { class: "brand", href: "#/dashboards" }, h("img", { src: "/web/img/icon.svg", alt: "", width: 22, height: 22 }), "Painel");
 const NAV = [["/dashboards", "Painéis"], ["/upload", "Enviar dados"], ["/datasources", "Fontes de dados"]];
 
 function renderTopbar() {
@@ -44,7 +46,7 @@ function renderTopbar() {
     }, options(orgs, me.organization.slug))
     : h("span", { class: "org-name", "data-testid": "org-name" }, me.organization.name);
   replace(topbar,
-    h("a", { class: "brand", href: "#/dashboards" }, h("img", { src: "/web/img/icon.svg", alt: "", width: 22, height: 22 }), "Painel"),
+    brand,
     h("nav", { class: "nav" }, NAV.map(([path, label]) => h("a", {
       href: `#${path}`, class: here.startsWith(path) ? "active" : null, "aria-current": here.startsWith(path) ? "page" : null,
     }, label))),

@@ -28,6 +28,11 @@ export function navigate(path) {
   else window.location.hash = path;
 }
 
+/** Go to path in place of the current entry (the back button skips it). */
+export function redirect(path) {
+  window.location.replace(`#${path}`);
+}
+
 /** Change the query of the current route without re-rendering it (e.g. dashboard filters). */
 export function replaceQuery(query) {
   const { path } = location();

@@ -3,7 +3,7 @@
 
 import { api, listPage } from "../api.js";
 import { h, replace } from "../dom.js";
-import { DETECTED_LABELS, FIELD_LABELS, formatDateTime, formatDetected, formatInteger } from "../format.js";
+import { DETECTED_LABELS, FIELD_LABELS, formatDateTime, formatDetected, formatInteger, formatReason } from "../format.js";
 import { reportFromBatch } from "../ingest.js";
 import { errorNotice, loading, notice } from "../ui.js";
 
@@ -19,7 +19,8 @@ function rejectedTable(rows) {
     h("thead", {}, h("tr", {}, ["Linha", "Coluna", "Valor", "Motivo"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows.map((r) => h("tr", { "data-testid": "rejected-row", "data-line": r.line },
       h("td", { class: "num" }, String(r.line)), h("td", {}, r.column ?? "—"),
-      h("td", { class: "mono" }, r.value ?? ""), h("td", {}, r.reason)))));
+      h("td", { class: "mono" }, r.value ?? ""),
+      h("td", { "data-reason": r.reason, title: r.reason }, formatReason(r.reason))))));
 }
 
 /** The rejected rows, paginated from the API (or the report's sample for a dry run, which stores nothing). */

@@ -12,6 +12,7 @@ import { move, nextSlot, normalize } from "../layout.js";
 import { navigate, replaceQuery } from "../router.js";
 import { confirmDialog, errorNotice, loading, notice, promptDialog, toast } from "../ui.js";
 import { UF_CODES, ufLabel } from "../ufs.js";
+import { loadLib } from "../widgets/charts.js";
 import { editWidget } from "./widget-editor.js";
 
 /** The body PATCH /dashboards/{id} takes for one widget (WidgetIn). */
@@ -24,6 +25,7 @@ export function widgetIn(w) {
 
 export async function dashboardView(container, { params, query, signal }) {
   container.append(loading());
+  loadLib(); // the chart library downloads while the dashboard and its data are fetched
   const id = Number(params.id);
   let dashboard = await api.get(`/dashboards/${id}`, undefined, { signal });
   const state = {
@@ -40,7 +42,7 @@ export async function dashboardView(container, { params, query, signal }) {
   const titleEl = h("h1", { "data-testid": "dashboard-title" }, dashboard.name);
   const meta = h("p", { class: "meta", "data-testid": "dashboard-meta" });
   const banner = h("div", { class: "banner" });
-  const gridBox = h("div", { class: "grid-box" });
+  const gridBox = h("div", { class: "grid-box", "data-testid": "dashboard-body" });
   const saveStatus = h("span", { class: "save-status", "aria-live": "polite" });
 
   // --- filters -------------------------------------------------------------------------------------------

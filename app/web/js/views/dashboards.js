@@ -4,7 +4,7 @@ import { api, listAll } from "../api.js";
 import { can } from "../auth.js";
 import { h, replace } from "../dom.js";
 import { formatDateTime } from "../format.js";
-import { navigate } from "../router.js";
+import { navigate, redirect, replaceQuery } from "../router.js";
 import { emptyState, loading, promptDialog } from "../ui.js";
 
 /** The sample layout (the same widgets `make run` seeds for the demo org). */
@@ -20,10 +20,16 @@ export const SAMPLE_DASHBOARD = {
   ],
 };
 
-export async function dashboardsView(container, { signal }) {
+export async function dashboardsView(container, { query, signal }) {
   document.title = "Painéis · Painel";
   container.append(loading());
   const dashboards = await listAll("/dashboards", { signal });
+  if (query.get("landing") && dashboards.length === 1) {
+    // Right after sign-in, an org with one dashboard opens on it.
+    redirect(`/dashboards/${dashboards[0].id}`);
+    return;
+  }
+  if (query.get("landing")) replaceQuery({});
 
   async function create() {
     await promptDialog("Novo painel", "Nome do painel", "", async (name) => {

@@ -6,6 +6,7 @@ import { devLogin, passwordLogin, setSignInMode, signInMode } from "../auth.js";
 import { h, replace } from "../dom.js";
 import { navigate } from "../router.js";
 import { errorNotice, notice } from "../ui.js";
+import { loadLib } from "../widgets/charts.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -68,7 +69,7 @@ export async function signInView(container, { query }) {
         await passwordLogin(email.value.trim(), password.value, org.value.trim().toLowerCase());
       }
       const next = query.get("next");
-      navigate(next && next.startsWith("/") && !next.startsWith("/sign-in") ? next : "/dashboards");
+      navigate(next && next.startsWith("/") && !next.startsWith("/sign-in") ? next : "/dashboards?landing=1");
     } catch (err) {
       const text = err.status === 401 ? { detail: "E-mail ou senha incorretos.", code: err.code }
         : err.status === 403 ? { detail: "Você não participa desta organização.", code: err.code } : err;
@@ -82,4 +83,6 @@ export async function signInView(container, { query }) {
   container.append(h("div", { class: "signin-page" }, form,
     h("p", { class: "signin-foot" }, "A API e sua documentação: ", h("a", { href: "/docs" }, "/docs"))));
   (email.value ? (org.value ? submit : org) : email).focus();
+  // While the user types, fetch the chart library the dashboards need (about 1 MB).
+  (window.requestIdleCallback || setTimeout)(() => loadLib().catch(() => {}));
 }

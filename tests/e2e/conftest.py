@@ -49,6 +49,8 @@ def browser():
     if not executable:
         require_service("Chromium", "no chromium binary on PATH (apt-get install -y chromium)")
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    for old in OUTPUT.glob("FAILED-*.png"):
+        old.unlink()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

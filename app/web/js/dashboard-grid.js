@@ -5,6 +5,16 @@ import { place } from "./layout.js";
 import { loading } from "./ui.js";
 import { renderWidgetBody } from "./widgets/index.js";
 
+const PARAM_LABELS = { uf: "UF", category: "Categoria", data_source_id: "Fonte nº", limit: "Top" };
+
+/** A widget's fixed parameters in a few words ("UF RJ · Top 3"), so a filtered widget says so. */
+export function paramsText(params) {
+  return Object.entries(params || {})
+    .filter(([, value]) => value !== null && value !== undefined && value !== "")
+    .map(([name, value]) => `${PARAM_LABELS[name] || name} ${value}`)
+    .join(" · ");
+}
+
 /**
  * A grid for `widgets`. controls(widget, index) may return extra header buttons (edit mode).
  * Returns {el, setData(data, ctx), positions(list), dispose()}.
@@ -34,7 +44,9 @@ export function createGrid(widgets, { controls } = {}) {
       "aria-label": widget.title,
     },
     h("header", { class: "widget-header" },
-      h("h3", { class: "widget-title" }, widget.title),
+      h("div", { class: "widget-heading" },
+        h("h3", { class: "widget-title" }, widget.title),
+        paramsText(widget.params) ? h("p", { class: "widget-params", "data-testid": "widget-params" }, paramsText(widget.params)) : null),
       h("div", { class: "widget-tools" }, tableToggle, controls ? controls(widget, index) : null)),
     body);
     place(card, widget.position);

@@ -7,6 +7,7 @@ const currencyCompact = new Intl.NumberFormat(LOCALE, {
 });
 const number = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
 const integer = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
 const percent = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 0, maximumFractionDigits: 2 });
 const dateTime = new Intl.DateTimeFormat(LOCALE, { dateStyle: "short", timeStyle: "short" });
 
@@ -61,7 +62,7 @@ export function parseDate(text) {
 /** A value of unknown type from a custom query, formatted for a table cell. */
 export function formatCell(v) {
   if (v === null || v === undefined) return "";
-  if (isNumber(v)) return Number.isInteger(v) ? formatInteger(v) : formatNumber(v);
+  if (isNumber(v)) return Number.isInteger(v) ? formatInteger(v) : decimal.format(v);
   if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return formatDate(v);
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);

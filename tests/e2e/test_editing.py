@@ -105,3 +105,34 @@ def test_create_edit_and_delete_a_dashboard(demo, page):
     names = sorted(d["name"] for d in api.get("/dashboards")["items"])
     assert names == ["Resumo RJ", "Vendas (demo)"]
     assert sorted(i.inner_text().split("\n")[0] for i in page.get_by_test_id("dashboard-item").all()) == names
+
+
+LAYOUT_CASES = """async () => {
+  const { move, normalize, nextSlot, resolve } = await import('/web/js/layout.js');
+  const a = { x: 0, y: 0, w: 6, h: 2 }, b = { x: 0, y: 2, w: 6, h: 4 }, c = { x: 6, y: 0, w: 6, h: 3 };
+  return {
+    downSwaps: move([a, b, c], 0, 'down'),       // a goes below b, b takes a's top
+    upSwaps: move([a, b, c], 1, 'up'),
+    rightPushesDown: move([a, { x: 6, y: 0, w: 6, h: 2 }], 0, 'right'),
+    leftAtEdge: move([a], 0, 'left'),
+    upAtTop: move([c], 0, 'up'),
+    downIntoGap: move([a], 0, 'down'),
+    clamped: normalize({ x: 30, y: -2, w: 40, h: 0 }),
+    overlapResolved: resolve([a, { x: 3, y: 1, w: 6, h: 2 }]),
+    slot: nextSlot([a, b, c]),
+  };
+}"""
+
+
+def test_grid_moves_swap_neighbours_and_never_overlap(server, page):
+    page.goto(server.base_url + "/")
+    got = page.evaluate(LAYOUT_CASES)
+    p = lambda x, y, w, h: {"x": x, "y": y, "w": w, "h": h}  # noqa: E731
+    assert got["downSwaps"] == [p(0, 4, 6, 2), p(0, 0, 6, 4), p(6, 0, 6, 3)]
+    assert got["upSwaps"] == [p(0, 4, 6, 2), p(0, 0, 6, 4), p(6, 0, 6, 3)]
+    assert got["rightPushesDown"] == [p(1, 0, 6, 2), p(6, 2, 6, 2)]
+    assert got["leftAtEdge"] == [p(0, 0, 6, 2)] and got["upAtTop"] == [p(6, 0, 6, 3)]
+    assert got["downIntoGap"] == [p(0, 1, 6, 2)]
+    assert got["clamped"] == p(0, 0, 12, 1)
+    assert got["overlapResolved"] == [p(0, 0, 6, 2), p(3, 2, 6, 2)]
+    assert got["slot"] == p(0, 6, 6, 4)

@@ -89,6 +89,15 @@ def test_embed_page_reads_its_token_once_and_renders_read_only(demo, page):
     page.reload()
     page.locator("[data-testid=map][data-rendered=true]").wait_for()
 
+    # The fragment form (never sent to the server) works the same, in a new tab.
+    other = page.context.new_page()
+    seen: list[str] = []
+    other.on("request", lambda r: seen.append(r.url))
+    other.goto(f"{demo.base_url}/embed#token={demo.api.token}&dashboard={demo.dashboard_id}")
+    other.locator("[data-testid=map][data-rendered=true]").wait_for()
+    assert other.url == f"{demo.base_url}/embed" and not any(demo.api.token in u for u in seen)
+    other.close()
+
     # A bad token says so (and does not send anyone to a sign-in page).
     page.goto(f"{demo.base_url}/embed?token=invalid&dashboard={demo.dashboard_id}")
     page.get_by_text("Este link de incorporação expirou ou não é válido").wait_for()

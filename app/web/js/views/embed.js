@@ -1,9 +1,10 @@
 // The embed page: one dashboard, read-only, from an embed token alone.
 //
-// Opened as /embed?token=...&dashboard=ID (or /#/embed?token=...&dashboard=ID, which keeps the token out of
-// server logs). The token is read ONCE, kept in memory and in this tab's sessionStorage (so a reload works),
-// and removed from the address bar at once. It is sent as `Authorization: Bearer <token>` to
-// GET /dashboards/{id} and GET /dashboards/{id}/data, the only calls this page makes.
+// Opened as /embed#token=...&dashboard=ID (a fragment never reaches the server, its logs or a proxy), or as
+// /embed?token=...&dashboard=ID. The token is read ONCE, kept in memory and in this tab's sessionStorage (so a
+// reload works), and removed from the address bar at once. It is sent as `Authorization: Bearer <token>` to
+// GET /dashboards/{id} and GET /dashboards/{id}/data, the only calls this page makes. (/#/embed?token=... works
+// too, but only /embed may be shown inside another site's frame.)
 
 import { api, setTokenProvider } from "../api.js";
 import { createGrid } from "../dashboard-grid.js";
@@ -18,7 +19,8 @@ export const isEmbedLocation = () => window.location.pathname === "/embed" || wi
 /** {token, dashboard} from the URL (then scrubbed from it), else from this tab's storage. */
 export function takeEmbedParams() {
   const fromSearch = new URLSearchParams(window.location.search);
-  const fromHash = new URLSearchParams(window.location.hash.split("?")[1] || "");
+  const hash = window.location.hash.replace(/^#/, "");
+  const fromHash = new URLSearchParams(hash.startsWith("/embed") ? hash.split("?")[1] || "" : hash);
   const token = fromSearch.get("token") || fromHash.get("token");
   const dashboard = fromSearch.get("dashboard") || fromHash.get("dashboard");
   if (token || dashboard) {

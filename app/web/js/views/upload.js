@@ -114,6 +114,10 @@ export async function uploadView(container, { signal }) {
   }
 
   input.addEventListener("change", () => send(input.files[0]));
+  // A file dropped beside the drop zone must not make the browser leave the app to open it.
+  const keepPage = (e) => { if (!drop.contains(e.target)) e.preventDefault(); };
+  window.addEventListener("dragover", keepPage);
+  window.addEventListener("drop", keepPage);
   drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
   for (const type of ["dragenter", "dragover"]) {
     drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add("over"); });
@@ -139,5 +143,9 @@ export async function uploadView(container, { signal }) {
     h("h2", {}, "Envios recentes"),
     recent);
   recentBatches(recent, signal);
-  return () => controller?.abort();
+  return () => {
+    window.removeEventListener("dragover", keepPage);
+    window.removeEventListener("drop", keepPage);
+    controller?.abort();
+  };
 }

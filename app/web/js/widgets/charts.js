@@ -11,7 +11,7 @@ export function loadLib() {
 }
 
 export const COLORS = ["#0b5394", "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e", "#999999"];
-const AXIS_LABEL = { color: "#555", fontSize: 11 };
+const AXIS_LABEL = { color: "#555", fontSize: 11, hideOverlap: true };
 
 /** Tooltip text is set as HTML by ECharts: everything from the API is escaped here first. */
 export function escapeHtml(text) {

@@ -114,7 +114,7 @@ def page(browser, request):
     )
     page = context.new_page()
     problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}\n{exc.stack}"))
     page.on(
         "console",
         lambda msg: (

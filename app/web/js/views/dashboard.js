@@ -166,6 +166,7 @@ export async function dashboardView(container, { params, query, signal }) {
     clearTimeout(state.saveTimer);
     saveStatus.textContent = "Alterações não salvas…";
     state.saveTimer = setTimeout(async () => {
+      state.saveTimer = null;
       try {
         await saveWidgets(dashboard.widgets);
       } catch (err) {
@@ -271,6 +272,7 @@ export async function dashboardView(container, { params, query, signal }) {
   async function remove() {
     if (!(await confirmDialog("Excluir painel", `Excluir o painel "${dashboard.name}"? Esta ação não pode ser desfeita.`, "Excluir", true))) return;
     clearTimeout(state.saveTimer);
+    state.saveTimer = null;
     try {
       await api.del(`/dashboards/${id}`, { signal });
       toast("Painel excluído.");
@@ -320,8 +322,11 @@ export async function dashboardView(container, { params, query, signal }) {
   await loadData();
 
   return () => {
-    clearTimeout(state.saveTimer);
-    if (state.saveTimer) saveWidgets(dashboard.widgets).catch(() => {});
+    // A move not saved yet is saved on the way out.
+    if (state.saveTimer) {
+      clearTimeout(state.saveTimer);
+      saveWidgets(dashboard.widgets).catch(() => {});
+    }
     container.classList.remove("editing");
     grid?.dispose();
   };

@@ -20,6 +20,19 @@ export function escapeHtml(text) {
 const lines = (...parts) => parts.filter(Boolean).map(escapeHtml).join("<br>");
 
 /**
+ * Resize the chart with its box. A box of no size (hidden: "Tabela", a page being left) is skipped: ECharts would
+ * lay the map out at scale 0 and fail inverting its transform.
+ */
+export function followSize(el, chart) {
+  const observer = new ResizeObserver(([entry]) => {
+    const { width, height } = entry.contentRect;
+    if (width > 0 && height > 0 && !chart.isDisposed()) chart.resize();
+  });
+  observer.observe(el);
+  return observer;
+}
+
+/**
  * Mount an ECharts instance on el (which must have a size) with `option`; it follows el's size.
  * Returns {chart, dispose}.
  */
@@ -27,8 +40,7 @@ export async function mountChart(el, option) {
   const { echarts } = await loadLib();
   const chart = echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({ animation: false, color: COLORS, textStyle: { fontFamily: "inherit" }, ...option });
-  const observer = new ResizeObserver(() => chart.resize());
-  observer.observe(el);
+  const observer = followSize(el, chart);
   return {
     chart,
     dispose() {

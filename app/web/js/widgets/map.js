@@ -3,7 +3,7 @@
 import { h } from "../dom.js";
 import { formatCurrency, formatCurrencyCompact, formatPercent } from "../format.js";
 import { UF_NAMES, ufLabel } from "../ufs.js";
-import { escapeHtml, loadLib } from "./charts.js";
+import { escapeHtml, followSize, loadLib } from "./charts.js";
 
 const MAP_NAME = "BR-UF";
 let registered = false;
@@ -74,8 +74,7 @@ export async function mountMap(el, data) {
   const echarts = await ensureMap();
   const chart = echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({ animation: false, textStyle: { fontFamily: "inherit" }, ...mapOption(data) });
-  const observer = new ResizeObserver(() => chart.resize());
-  observer.observe(el);
+  const observer = followSize(el, chart);
   return {
     chart,
     dispose() {

@@ -123,7 +123,7 @@ def page(browser, request):
             else None
         ),
     )
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # generous: the suite may share 2 cores with other work
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -86,7 +86,7 @@ def test_upload_shows_progress_then_the_report_and_every_rejected_row(demo, page
     page.get_by_test_id("upload-progress").wait_for()
     shot(page, "upload-progress")
     report = page.get_by_test_id("upload-report")
-    report.wait_for(timeout=60_000)
+    report.wait_for(timeout=120_000)
     cdp.send(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},

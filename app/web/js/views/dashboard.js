@@ -4,7 +4,7 @@
 
 import { api, listAll } from "../api.js";
 import { can } from "../auth.js";
-import { categoryOptions, loadDashboardData } from "../dashboard-data.js";
+import { categoryOptions, hasViewFilters, loadDashboardData } from "../dashboard-data.js";
 import { createGrid } from "../dashboard-grid.js";
 import { h, options, replace } from "../dom.js";
 import { formatDate, formatDateTime, parseDate } from "../format.js";
@@ -27,11 +27,16 @@ export async function dashboardView(container, { params, query, signal }) {
   container.append(loading());
   loadLib(); // the chart library downloads while the dashboard and its data are fetched
   const id = Number(params.id);
+  const range = { from: query.get("from") || "", to: query.get("to") || "" };
+  const filters = { uf: query.get("uf") || "", category: query.get("category") || "" };
+  // Without view filters the data needs only the id: fetch it alongside the dashboard, not after it.
+  const firstData = hasViewFilters(filters) ? null : loadDashboardData({ id }, range, filters, { signal });
+  firstData?.catch(() => {}); // its error is shown when it is awaited, below
   let dashboard = await api.get(`/dashboards/${id}`, undefined, { signal });
   const state = {
     editing: query.get("edit") === "1" && can("Editor"),
-    range: { from: query.get("from") || "", to: query.get("to") || "" },
-    filters: { uf: query.get("uf") || "", category: query.get("category") || "" },
+    range,
+    filters,
     shownRange: null, // the range the last answer was for (the API's default when none was asked)
     data: null,
     loadSeq: 0,
@@ -91,11 +96,12 @@ export async function dashboardView(container, { params, query, signal }) {
   }
 
   // --- data ----------------------------------------------------------------------------------------------
-  async function loadData() {
+  async function loadData(prefetched = null) {
     const seq = ++state.loadSeq;
     const done = grid?.setLoading();
     try {
-      const data = await loadDashboardData(dashboard, state.range, state.filters, { signal, defaultRange: state.shownRange });
+      const data = await (prefetched
+        ?? loadDashboardData(dashboard, state.range, state.filters, { signal, defaultRange: state.shownRange }));
       if (seq !== state.loadSeq) return;
       state.data = data;
       state.shownRange = { from: data.from, to: data.to };
@@ -319,7 +325,7 @@ export async function dashboardView(container, { params, query, signal }) {
     h("div", { class: "page-head" }, h("div", {}, h("a", { href: "#/dashboards", class: "back" }, "← Painéis"), titleEl), toolbar),
     dashboard.description ? h("p", { class: "description" }, dashboard.description) : null,
     filterForm, meta, banner, gridBox);
-  await loadData();
+  await loadData(firstData);
 
   return () => {
     // A move not saved yet is saved on the way out.

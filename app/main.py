@@ -31,6 +31,7 @@ from app.routers import (
     ingest,
     jobs,
     members,
+    web,
 )
 from app.routers import metrics as metrics_router
 from app.routers.problems import document_problems
@@ -125,6 +126,7 @@ def create_app() -> FastAPI:
         jobs.router,
         audit.router,
         metrics_router.router,
+        web.router,
     ):
         app.include_router(router)
     docs.install_docs(app)

@@ -12,21 +12,25 @@ import random
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import bind_org, session_scope
-from app.models import Membership, Organization, Role
+from app.models import Dashboard, Membership, Organization, Role
+from app.schemas.dashboards import DashboardCreate, Position, WidgetCreate
 from app.schemas.ingest import BatchReportRead
 from app.services import auth as auth_service
+from app.services import dashboards as dashboard_service
 from app.services.ingest import uploads as upload_service
 from app.services.ingest.values import UF_CODES
-from app.services.tenancy import Tenant, membership_in_org
+from app.services.tenancy import Tenant, membership_in_org, scoped_select
 
 logger = logging.getLogger("painel.seed")
 
 DEMO_SLUG = "demo"
 DEMO_OWNER = "dev@example.com"
 DEMO_FILE = "vendas-demo.csv"
+DEMO_DASHBOARD = "Vendas (demo)"
 DEMO_START, DEMO_MONTHS = date(2024, 11, 1), 24
 CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
 CHANNELS = ["Loja física", "E-commerce", "Marketplace"]
@@ -88,6 +92,33 @@ def demo_csv() -> bytes:
     return out.getvalue().encode("cp1252")
 
 
+def _widget(title: str, indicator: str, x: int, y: int, w: int, h: int, **params) -> WidgetCreate:
+    return WidgetCreate(title=title, indicator=indicator, params=params, position=Position(x=x, y=y, w=w, h=h))
+
+
+DEMO_WIDGETS = [
+    _widget("Indicadores do período", "kpis", 0, 0, 12, 2),
+    _widget("Vendas mês a mês", "valor-mes-a-mes", 0, 2, 7, 5),
+    _widget("Vendas por UF", "mapa-por-uf", 7, 2, 5, 5),
+    _widget("Top categorias", "top-categorias", 0, 7, 6, 4, limit=6),
+    _widget("Acumulado no ano", "acumulado-ano", 6, 7, 6, 4),
+]
+
+
+def seed_demo_dashboard(session: Session, tenant: Tenant) -> bool:
+    """The demo dashboard (line chart, map, KPI cards, ...), created through the service when the org has no
+    dashboard at all (so a renamed demo dashboard is not created twice). Answers whether it was created."""
+    if session.scalar(scoped_select(tenant, Dashboard, Dashboard.id).limit(1)) is not None:
+        return False
+    body = DashboardCreate(
+        name=DEMO_DASHBOARD,
+        description="Dois anos de vendas de exemplo: mês a mês, por UF e por categoria.",
+        widgets=DEMO_WIDGETS,
+    )
+    dashboard_service.create_dashboard(session, tenant, body)
+    return True
+
+
 def seed_demo() -> BatchReportRead:
     """Create the demo org, its Owner, and load the sample dataset (idempotent)."""
     with session_scope() as session:
@@ -105,6 +136,7 @@ def seed_demo() -> BatchReportRead:
         report, _ = upload_service.ingest_upload(
             session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE, name="Vendas (demo)"
         )
+        seed_demo_dashboard(session, tenant)
         return report
 
 
@@ -114,9 +146,10 @@ def main() -> None:
         return
     report = seed_demo()
     logger.info(
-        "demo org ready (dev-login %s / %s): %s rows loaded%s",
+        "demo org ready (dev-login %s / %s, dashboard %r): %s rows loaded%s",
         DEMO_OWNER,
         DEMO_SLUG,
+        DEMO_DASHBOARD,
         report.rows_loaded,
         " (already loaded)" if report.duplicate else "",
     )

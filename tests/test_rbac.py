@@ -18,7 +18,16 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.models import ROLE_ORDER, Role
 
-PUBLIC = {("GET", "/health"), ("GET", "/health/ready"), ("POST", "/auth/dev-login"), ("POST", "/auth/token")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/health/ready"),
+    ("POST", "/auth/dev-login"),
+    ("POST", "/auth/token"),
+    # The web app: a static page and its assets; every call they make goes through the API's own gates.
+    ("GET", "/"),
+    ("GET", "/embed"),
+    ("GET", "/web/{asset_path:path}"),
+}
 # Guarded by their own credential, not a member's role: /metrics by METRICS_TOKEN (tests/test_metrics.py).
 OWN_GUARD = {("GET", "/metrics")}
 

@@ -1,0 +1,173 @@
+"""Uploading a Brazilian CSV in the browser: drag and drop, the progress bar, the report and every rejected row."""
+
+from __future__ import annotations
+
+import base64
+import random
+
+from tests.e2e.conftest import shot, sign_in
+
+PAGE_SIZE = 50
+
+# Each kind of bad row, with the column the pipeline blames and the value it quotes.
+BAD_ROWS = [
+    ("31/02/2026", "10,00", "SP", "Livros", "Data", "31/02/2026"),
+    ("06/01/2026", "abc", "RJ", "Livros", "Valor", "abc"),
+    ("07/01/2026", "99,90", "XX", "Móveis", "UF", "XX"),
+    ("08/01/2026", "", "MG", "Alimentos", "Valor", ""),
+]
+
+RECORD_PROGRESS = """() => {
+  window.__progress = [];
+  const bar = document.querySelector('[data-testid=upload-progress]');
+  const record = () => window.__progress.push([bar.dataset.state, bar.hasAttribute('value') ? bar.value : null]);
+  new MutationObserver(record).observe(bar, { attributes: true, attributeFilter: ['value', 'data-state'] });
+}"""
+
+DROP_FILE = """({ name, b64 }) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const file = new File([bytes], name, { type: 'text/csv' });
+  const transfer = new DataTransfer();
+  transfer.items.add(file);
+  const zone = document.querySelector('[data-testid=upload-dropzone]');
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+  }
+}"""
+
+
+def brazilian_csv(good: int, bad_every: int) -> tuple[bytes, list[tuple[int, str, str]]]:
+    """A `;`-separated cp1252 CSV as an ERP exports it (1.234,56 and dd/mm/yyyy), with a bad row every
+    `bad_every` lines; answers the bytes and the (line, column, value) of every bad row (the header is line 1)."""
+    rng = random.Random(7)
+    lines = ["Data;Valor;UF;Categoria"]
+    rejected = []
+    while len(lines) - 1 - len(rejected) < good:
+        line_no = len(lines) + 1
+        if line_no % bad_every == 0:
+            date, value, uf, category, column, quoted = BAD_ROWS[len(rejected) % len(BAD_ROWS)]
+            rejected.append((line_no, column, quoted))
+        else:
+            day, cents = rng.randint(1, 28), rng.randint(100, 900_000)
+            whole = f"{cents // 100:,}".replace(",", ".")
+            date, value = f"{day:02d}/0{rng.randint(1, 9)}/2026", f"{whole},{cents % 100:02d}"
+            uf, category = rng.choice(["SP", "RJ", "MG", "BA"]), rng.choice(["Eletrônicos", "Móveis", "Livros"])
+        lines.append(f"{date};{value};{uf};{category}")
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252"), rejected
+
+
+def rejected_rows(page) -> list[tuple[str, str, str, str]]:
+    """(line, column, value, the API's reason) of each row shown."""
+    rows = []
+    for row in page.get_by_test_id("rejected-table").locator("tbody tr").all():
+        cells = row.locator("td")
+        reason = cells.nth(3).get_attribute("data-reason")
+        rows.append((cells.nth(0).inner_text(), cells.nth(1).inner_text(), cells.nth(2).inner_text(), reason))
+    return rows
+
+
+def test_upload_shows_progress_then_the_report_and_every_rejected_row(demo, page):
+    content, expected = brazilian_csv(good=6000, bad_every=97)
+    assert len(expected) > PAGE_SIZE  # the rejected rows take two pages
+    sign_in(page, demo.base_url)
+    page.goto(f"{demo.base_url}/#/upload")
+    page.get_by_test_id("upload-dropzone").wait_for()
+    page.get_by_test_id("upload-name").fill("Vendas e2e")
+    page.evaluate(RECORD_PROGRESS)
+
+    # A slow uplink (about 3 s for the file), so the progress bar has something to show.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": len(content) // 3},
+    )
+    page.evaluate(DROP_FILE, {"name": "vendas-2026.csv", "b64": base64.b64encode(content).decode()})
+    page.get_by_test_id("upload-progress").wait_for()
+    shot(page, "upload-progress")
+    report = page.get_by_test_id("upload-report")
+    report.wait_for(timeout=120_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+    # The bar went up while the bytes were sent, was indeterminate while the server worked, then full.
+    progress = page.evaluate("window.__progress")
+    states = [state for state, _ in progress]
+    assert states[0] == "uploading" and states[-1] == "done", progress
+    assert any(state == "uploading" and 0 < value < 100 for state, value in progress), progress
+    first_processing = states.index("processing")
+    assert first_processing > states.index("uploading") and progress[first_processing][1] is None, progress
+    assert progress[-1][1] == 100
+
+    # The report: counts, detected format and mapping, as the API stored them.
+    batch_id = int(report.get_attribute("data-batch-id"))
+    batch = demo.api.get(f"/ingest/batches/{batch_id}")
+    assert batch["rows_rejected"] == len(expected) and batch["rows_loaded"] == 6000
+    for testid, key in (
+        ("rows-received", "rows_received"),
+        ("rows-loaded", "rows_loaded"),
+        ("rows-rejected", "rows_rejected"),
+    ):
+        assert int(page.get_by_test_id(testid).get_attribute("data-value")) == batch[key]
+    assert page.get_by_test_id("rows-loaded").inner_text() == "6.000"
+    detected = page.get_by_test_id("detected").inner_text()
+    assert "cp1252" in detected and "ponto e vírgula (;)" in detected
+    assert "vírgula decimal (1.234,56)" in detected and "dd/mm/aaaa" in detected
+    mapping = {
+        row.get_attribute("data-field"): row.locator("td").nth(1).inner_text()
+        for row in page.get_by_test_id("mapping").locator("tbody tr").all()
+    }
+    assert (
+        mapping
+        == batch["details"]["mapping"]
+        == {"date": "Data", "value": "Valor", "uf": "UF", "category": "Categoria"}
+    )
+
+    # The rejected rows: exactly the lines the test made bad, with the API's reasons, two pages of them.
+    errors = demo.api.get(f"/ingest/batches/{batch_id}/errors", limit=1000)["items"]
+    # An empty cell's value is "" on SQLite and null on Postgres (COPY); the page shows both as an empty cell.
+    assert [(e["line"], e["column"], e["value"] or "") for e in errors] == expected
+    api_rows = [(str(e["line"]), e["column"], e["value"] or "", e["reason"]) for e in errors]
+    assert rejected_rows(page) == api_rows[:PAGE_SIZE]
+    assert f"1\u201350 de {len(expected)}" in page.get_by_test_id("rejected-pager").inner_text()
+    shown_reasons = {cell.inner_text() for cell in page.locator("[data-testid=rejected-row] td:nth-child(4)").all()}
+    assert shown_reasons == {
+        "não é uma data no formato dd/mm/aaaa",
+        "não é um número",
+        "UF desconhecida",
+        "valor vazio",
+    }
+    shot(page, "upload-report")
+    page.get_by_test_id("rejected-next").click()
+    page.wait_for_function(
+        "(count) => document.querySelectorAll('[data-testid=rejected-row]').length === count",
+        arg=len(expected) - PAGE_SIZE,
+    )
+    assert rejected_rows(page) == api_rows[PAGE_SIZE:]
+
+    # The same report is at #/batches/<id>, and the source is listed with this upload as its last load.
+    page.goto(f"{demo.base_url}/#/batches/{batch_id}")
+    page.get_by_test_id("rejected-table").wait_for()
+    assert rejected_rows(page) == api_rows[:PAGE_SIZE]
+    page.goto(f"{demo.base_url}/#/datasources")
+    row = page.locator(f"[data-testid=source-row][data-id='{batch['data_source_id']}']")
+    row.get_by_text("6.000 linhas").wait_for()
+    assert "Vendas e2e" in row.inner_text()
+
+
+def test_file_input_upload_of_a_wrong_file_says_why(demo, page):
+    sign_in(page, demo.base_url)
+    page.goto(f"{demo.base_url}/#/upload")
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "vazio.csv", "mimeType": "text/csv", "buffer": b"Data;Valor\r\n"}]
+    )
+    error = page.locator(".upload-result .notice-error")
+    error.wait_for()
+    assert "O arquivo foi recusado" in error.inner_text()
+    assert page.get_by_test_id("upload-progress").get_attribute("data-state") == "error"
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "notas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
+    )
+    page.get_by_text('"notas.pdf" não é um arquivo .csv ou .xlsx.').wait_for()

@@ -7,6 +7,7 @@ database and drops it at the end, so it never touches tables it did not create.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -134,3 +135,38 @@ def require_service(name: str, reason: str):
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{name} is required under CI but unavailable: {reason}")
     pytest.skip(f"{name} unavailable: {reason}")
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (Debian's package, driven by Playwright's sync API).
+
+    Session-scoped and shared by every browser test: Playwright's sync API runs its own event loop, and a second
+    one started while the first is open fails ("Sync API inside the asyncio loop"). Skips when the playwright
+    package or a Chromium binary is missing, and fails instead under CI=true. CHROMIUM_PATH overrides the binary.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("playwright", "the playwright package is not installed (pip install -r requirements-dev.txt)")
+    executable = _chromium()
+    if not executable:
+        require_service("Chromium", "no chromium binary on PATH (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -10,8 +10,6 @@ Debian's (`apt-get install -y chromium`; CHROMIUM_PATH overrides): Playwright's 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -23,17 +21,8 @@ import httpx
 import pytest
 
 from tests import live_server
-from tests.conftest import require_service
 from tests.ingest_helpers import Row, make_csv
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ROWS = [Row(date(2025, m, 5), Decimal(m * 10) + Decimal("0.5"), uf, "A") for m in range(1, 13) for uf in ("SP", "RJ")]
 SIGN_IN = {"email": "dev@example.com", "org_slug": "demo"}
 
@@ -60,25 +49,6 @@ async function run(api) {
   return out;
 }
 </script>"""
-
-
-def _chromium() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "the playwright package is not installed (pip install -r requirements-dev.txt)")
-    executable = _chromium()
-    if not executable:
-        require_service("Chromium", "no chromium binary on PATH (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ download is not used.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,46 +17,24 @@ import pytest
 
 from app.seed import seed_demo
 from tests import live_server
-from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "e2e"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Messages the browser logs for an HTTP error answer; the tests check those answers through the page instead.
 EXPECTED_CONSOLE = ("Failed to load resource: the server responded with a status of",)
 
 
-def _chromium() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture(scope="session")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "the playwright package is not installed (pip install -r requirements-dev.txt)")
-    executable = _chromium()
-    if not executable:
-        require_service("Chromium", "no chromium binary on PATH (apt-get install -y chromium)")
+def screenshots(browser) -> Path:
+    """The screenshot folder, emptied of the last run's failure shots."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     for old in OUTPUT.glob("FAILED-*.png"):
         old.unlink()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return OUTPUT
 
 
 @pytest.fixture(scope="session")
-def server(browser) -> Iterator[live_server.LiveServer]:
+def server(screenshots) -> Iterator[live_server.LiveServer]:
     """One API process for the e2e tests (the browser first: no server is started when the tests skip)."""
     srv = live_server.start()
     yield srv

@@ -1,6 +1,7 @@
 // The dialog that adds or edits one widget: indicator, title, fixed parameters and size.
 
 import { h, options } from "../dom.js";
+import { GRAIN_LABELS } from "../format.js";
 import { COLUMNS, MAX_HEIGHT } from "../layout.js";
 import { openDialog } from "../ui.js";
 import { UF_CODES, ufLabel } from "../ufs.js";
@@ -10,7 +11,7 @@ const RANGE_PARAMS = new Set(["from", "to", "start", "end"]); // the dashboard's
 
 const DEFAULT_SIZES = {
   kpis: { w: 12, h: 2 }, "mapa-por-uf": { w: 5, h: 5 }, "valor-mes-a-mes": { w: 7, h: 5 },
-  "top-categorias": { w: 6, h: 4 }, "acumulado-ano": { w: 6, h: 4 },
+  "top-categorias": { w: 6, h: 4 }, "acumulado-ano": { w: 6, h: 4 }, "serie-temporal": { w: 12, h: 4 },
 };
 
 function field(label, input, hint) {
@@ -65,12 +66,18 @@ export async function editWidget(widget, ctx, save) {
         inputs.limit = h("input", { type: "number", name: "limit", min: 1, max: 100, value: params.limit ?? 10 });
         paramBox.append(field("Quantas categorias", inputs.limit));
       }
+      if (key === "serie-temporal") {
+        inputs.grain = h("select", { name: "grain", "data-testid": "widget-grain-param" },
+          options(Object.entries(GRAIN_LABELS), params.grain ?? "month"));
+        paramBox.append(field("Agrupar por", inputs.grain));
+      }
       readParams = () => {
         const out = {};
         if (inputs.uf.value) out.uf = inputs.uf.value;
         if (inputs.category.value.trim()) out.category = inputs.category.value.trim();
         if (inputs.data_source_id.value) out.data_source_id = Number(inputs.data_source_id.value);
         if (inputs.limit?.value) out.limit = Number(inputs.limit.value);
+        if (inputs.grain?.value) out.grain = inputs.grain.value;
         return out;
       };
     } else if (custom) {

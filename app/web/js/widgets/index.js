@@ -4,11 +4,11 @@
 
 import { h } from "../dom.js";
 import {
-  formatCell, formatChange, formatCurrency, formatDate, formatInteger, formatMonth, formatPercent,
+  formatCell, formatChange, formatCurrency, formatDate, formatInteger, formatMonth, formatPercent, formatPeriod, GRAIN_LABELS,
 } from "../format.js";
 import { emptyState, notice } from "../ui.js";
 import { ufLabel } from "../ufs.js";
-import { categoriesOption, cumulativeOption, dataTable, monthlyOption, mountChart } from "./charts.js";
+import { categoriesOption, cumulativeOption, dataTable, monthlyOption, mountChart, seriesOption } from "./charts.js";
 import { mapFootnote, mountMap } from "./map.js";
 
 /** What each ready-made indicator is called in the interface. */
@@ -18,6 +18,7 @@ export const INDICATOR_LABELS = {
   kpis: "Indicadores-chave (KPIs)",
   "top-categorias": "Top categorias (barras)",
   "acumulado-ano": "Acumulado no ano (linha)",
+  "serie-temporal": "Série temporal (dia, semana, mês, trimestre ou ano)",
 };
 
 /** A chart body: the chart (a canvas ECharts draws) plus its numbers as a table. */
@@ -44,6 +45,16 @@ function cumulative(body, data, widget) {
     cells: [formatMonth(i.month), formatCurrency(i.value), formatCurrency(i.cumulative)],
   })));
   return chartBody(body, `Gráfico de linha: ${widget.title}`, table, (el) => mountChart(el, cumulativeOption(items)));
+}
+
+function timeSeries(body, data, widget) {
+  const items = data.items || [];
+  const grain = data.grain || "month";
+  const table = dataTable(widget.title, ["Período", "Valor", "Registros"], items.map((i) => ({
+    key: i.period, value: i.value, attrs: { "data-start": i.start, "data-end": i.end },
+    cells: [formatPeriod(i.period, grain), formatCurrency(i.value), formatInteger(i.row_count)],
+  })));
+  return chartBody(body, `Série temporal por ${GRAIN_LABELS[grain] || grain}: ${widget.title}`, table, (el) => mountChart(el, seriesOption(items, grain)));
 }
 
 function categories(body, data, widget) {
@@ -118,6 +129,7 @@ const RENDERERS = {
   kpis,
   "top-categorias": categories,
   "acumulado-ano": cumulative,
+  "serie-temporal": timeSeries,
 };
 
 /** Whether an indicator's answer has nothing to show for the range. */

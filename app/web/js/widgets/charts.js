@@ -53,7 +53,8 @@ export async function mountChart(el, option) {
 }
 
 const baseTooltip = { confine: true, className: "chart-tooltip", borderWidth: 0, padding: [6, 10] };
-const grid = { left: 8, right: 16, top: 16, bottom: 8, containLabel: true };
+// right: room for the last category label, which ECharts centres on the axis end (containLabel does not count it).
+const grid = { left: 8, right: 28, top: 16, bottom: 8, containLabel: true };
 
 /** valor-mes-a-mes: the value per month, with the change against the month before in the tooltip. */
 export function monthlyOption(items) {

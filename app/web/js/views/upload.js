@@ -54,7 +54,7 @@ function progressView() {
 async function recentBatches(box, signal) {
   try {
     const page = await listPage("/ingest/batches", { limit: 10, signal });
-    replace(box, page.items.length ? h("table", { class: "grid-table", "data-testid": "recent-batches" },
+    replace(box, page.items.length ? h("div", { class: "table-scroll" }, h("table", { class: "grid-table", "data-testid": "recent-batches" },
       h("thead", {}, h("tr", {}, ["Lote", "Arquivo", "Quando", "Situação", "Carregadas", "Rejeitadas"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, page.items.map((b) => h("tr", {},
         h("td", {}, h("a", { href: `#/batches/${b.id}` }, `nº ${b.id}`)),
@@ -62,7 +62,7 @@ async function recentBatches(box, signal) {
         h("td", {}, formatDateTime(b.started_at)),
         h("td", {}, BATCH_STATUS[b.status] || b.status),
         h("td", { class: "num" }, formatInteger(b.rows_loaded)),
-        h("td", { class: "num" }, formatInteger(b.rows_rejected))))))
+        h("td", { class: "num" }, formatInteger(b.rows_rejected)))))))
       : h("p", { class: "hint" }, "Nenhum envio ainda."));
   } catch (err) {
     if (err.name !== "AbortError") replace(box, errorNotice(err));

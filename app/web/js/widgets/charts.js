@@ -102,7 +102,7 @@ export function seriesOption(items, grain) {
       ? { type: "bar", name: "Valor", data: items.map((i) => i.value), barMaxWidth: 48 }
       : {
         type: "line", name: "Valor", data: items.map((i) => i.value), smooth: items.length < 40,
-        showSymbol: items.length <= 60, symbolSize: 6, areaStyle: { opacity: 0.12 },
+        showSymbol: items.length <= 24, symbolSize: 6, areaStyle: { opacity: 0.12 }, // dots only when few
       }],
   };
 }

@@ -4,7 +4,7 @@ editing the chosen grain is saved in the widget's params."""
 from __future__ import annotations
 
 from tests.e2e.conftest import shot, sign_in
-from tests.e2e.helpers import table_values, wait_dashboard, widget
+from tests.e2e.helpers import table_values, wait_dashboard
 
 GRAIN_OPTIONS = [("day", "dia"), ("week", "semana"), ("month", "mês"), ("quarter", "trimestre"), ("year", "ano")]
 MONTHS = ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"]

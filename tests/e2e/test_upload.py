@@ -179,8 +179,10 @@ RECORD_PROCESSING = """() => {
   window.__processing = [];
   const bar = document.querySelector('[data-testid=upload-progress]');
   const label = document.querySelector('[data-testid=upload-progress-label]');
-  new MutationObserver(() => window.__processing.push([bar.dataset.state, bar.hasAttribute('value') ? bar.value : null,
-    label.textContent])).observe(bar, { attributes: true, attributeFilter: ['value', 'data-state', 'data-rows-processed'] });
+  const record = () => window.__processing.push(
+    [bar.dataset.state, bar.hasAttribute('value') ? bar.value : null, label.textContent]);
+  const attributeFilter = ['value', 'data-state', 'data-rows-processed'];
+  new MutationObserver(record).observe(bar, { attributes: true, attributeFilter });
 }"""
 
 

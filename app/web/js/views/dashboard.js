@@ -191,10 +191,11 @@ export async function dashboardView(container, { params, query, signal }) {
   let editCtx = null;
   async function loadEditContext() {
     if (!editCtx) {
-      const [catalog, customs, sources] = await Promise.all([
+      const [catalog, customs, sources, choices] = await Promise.all([
         listAll("/indicators", { signal }), listAll("/indicators/custom", { signal }), listAll("/datasources", { signal }),
+        filterOptions({ signal }).catch(() => ({ categories: [] })), // suggestions only
       ]);
-      editCtx = { catalog, customs, sources };
+      editCtx = { catalog, customs, sources, categories: choices.categories };
     }
     return { ...editCtx, nextSlot: nextSlot(dashboard.widgets.map((w) => w.position)) };
   }

@@ -27,7 +27,8 @@ function toValue(type, raw) {
 }
 
 /**
- * Open the editor. ctx: {catalog (GET /indicators), customs (GET /indicators/custom), sources (GET /datasources)}.
+ * Open the editor. ctx: {catalog (GET /indicators), customs (GET /indicators/custom), sources (GET /datasources),
+ * categories (GET /indicators/dimensions, the category field's suggestions)}.
  * save(widgetIn) does the PATCH (its errors show in the dialog). Resolves true when saved.
  */
 export async function editWidget(widget, ctx, save) {
@@ -58,10 +59,12 @@ export async function editWidget(widget, ctx, save) {
     paramBox.replaceChildren(h("legend", {}, "Filtros fixos deste widget (opcionais)"));
     if (key) {
       inputs.uf = h("select", { name: "uf" }, options([["", "Todas as UFs"], ...UF_CODES.map((uf) => [uf, ufLabel(uf)])], params.uf));
-      inputs.category = h("input", { type: "text", name: "category", maxlength: 255, value: params.category ?? "" });
+      const categories = h("datalist", { id: "widget-categories" }, (ctx.categories || []).map((name) => h("option", { value: name })));
+      inputs.category = h("input", { type: "text", name: "category", maxlength: 255, value: params.category ?? "", list: categories.id });
       inputs.data_source_id = h("select", { name: "data_source_id" },
         options([["", "Todas as fontes"], ...ctx.sources.map((s) => [s.id, s.name])], params.data_source_id));
-      paramBox.append(field("UF", inputs.uf), field("Categoria", inputs.category), field("Fonte de dados", inputs.data_source_id));
+      paramBox.append(field("UF", inputs.uf), field("Categoria", inputs.category), categories,
+        field("Fonte de dados", inputs.data_source_id));
       if (key === "top-categorias") {
         inputs.limit = h("input", { type: "number", name: "limit", min: 1, max: 100, value: params.limit ?? 10 });
         paramBox.append(field("Quantas categorias", inputs.limit));

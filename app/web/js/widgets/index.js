@@ -105,15 +105,26 @@ function kpis(body, data) {
   return () => {};
 }
 
+// A NUMERIC result (Postgres SUM, AVG, ...) arrives as a decimal string ("12345.67") so that no digit is lost.
+const DECIMAL_TEXT = /^-?\d+\.\d+$/;
+
+/** The columns whose every value is a number or a decimal string: shown and kept (data-value) as numbers. */
+function numericColumns(columns, rows) {
+  return new Set(columns.filter((c) => rows.some((row) => row[c] !== null && row[c] !== undefined)
+    && rows.every((row) => row[c] === null || row[c] === undefined || typeof row[c] === "number"
+      || (typeof row[c] === "string" && DECIMAL_TEXT.test(row[c])))));
+}
+
 /** A custom SQL indicator: its columns and rows as a table. */
 function customTable(body, data) {
   const columns = data.columns || [];
   const rows = data.rows || [];
+  const numeric = numericColumns(columns, rows);
   body.append(h("div", { class: "table-wrap table-scroll" },
     h("table", { class: "grid-table", "data-testid": "custom-table" },
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => {
-        const v = row[c];
+        const v = numeric.has(c) && typeof row[c] === "string" ? Number(row[c]) : row[c];
         return h("td", { class: typeof v === "number" ? "num" : null, "data-value": typeof v === "number" ? v : null }, formatCell(v));
       })))))));
   if (data.truncated) {

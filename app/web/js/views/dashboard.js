@@ -13,7 +13,6 @@ import { navigate, replaceQuery } from "../router.js";
 import { confirmDialog, errorNotice, loading, notice, promptDialog, toast } from "../ui.js";
 import { UF_CODES, ufLabel } from "../ufs.js";
 import { loadLib } from "../widgets/charts.js";
-import { shareDialog } from "./share.js";
 import { editWidget } from "./widget-editor.js";
 
 /** The body PATCH /dashboards/{id} takes for one widget (WidgetIn). */
@@ -323,7 +322,8 @@ export async function dashboardView(container, { params, query, signal }) {
   }
 
   /** The share dialog: an embed token with the filters shown now (optionally locked), and its link. */
-  function share() {
+  async function share() {
+    const { shareDialog } = await import("./share.js"); // loaded on first use, off the dashboard's first paint
     return shareDialog(dashboard, { range: state.shownRange, filters: state.filters });
   }
 
@@ -378,8 +378,8 @@ export async function dashboardView(container, { params, query, signal }) {
     h("div", { class: "page-head" }, h("div", {}, h("a", { href: "#/dashboards", class: "back" }, "← Painéis"), titleEl), toolbar),
     dashboard.description ? h("p", { class: "description" }, dashboard.description) : null,
     filterForm, meta, banner, gridBox);
-  loadFilterOptions();
   await loadData(firstData);
+  loadFilterOptions(); // after the first paint: the 27 UFs serve until then
 
   return () => {
     // A move not saved yet is saved on the way out.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.helpers import (
     brl,
     kpi_values,
@@ -156,3 +156,32 @@ def test_filters_show_the_apis_filtered_numbers(demo, page):
     page.get_by_test_id("filter-from").fill("31/02/2026")
     page.get_by_test_id("filter-apply").click()
     assert "Data inválida" in page.get_by_test_id("filters").inner_text()
+
+
+def test_filter_options_are_every_category_and_uf_the_org_has(demo, page):
+    # A category with data only long before the range shown (and one more UF-less row): the API's dimensions list it.
+    csv = "Data;Valor;UF;Categoria\r\n15/03/2020;10,00;AC;Brinquedos\r\n16/03/2020;5,00;;Papelaria\r\n"
+    r = demo.api.client.post("/ingest/csv", files={"file": ("antigos.csv", csv.encode("cp1252"), "text/csv")})
+    assert r.status_code == 201, r.text
+    dims = demo.api.get("/indicators/dimensions")
+    categories = sorted(c["category"] for c in dims["categories"])
+    assert {"Brinquedos", "Papelaria"} <= set(categories)
+
+    sign_in(page, demo.base_url)
+    marker = wait_dashboard(page)
+    page.locator("[data-testid=filter-uf][data-source=dimensions]").wait_for(state="attached")
+    ufs = page.get_by_test_id("filter-uf").locator("option").all()
+    assert [o.get_attribute("value") for o in ufs] == ["", *sorted(u["uf"] for u in dims["ufs"])]
+    assert ufs[0].inner_text() == "Todas" and "São Paulo (SP)" in [o.inner_text() for o in ufs]
+    shown = page.locator("datalist[data-source=dimensions] option").all()
+    assert sorted(o.get_attribute("value") for o in shown) == categories
+
+    # A category outside the range shown filters like any other (its widgets are empty in this range).
+    page.get_by_test_id("filter-category").fill("Brinquedos")
+    page.get_by_test_id("filter-from").fill("01/01/2020")
+    page.get_by_test_id("filter-to").fill("31/12/2020")
+    page.get_by_test_id("filter-apply").click()
+    wait_dashboard(page, marker)
+    kpis = demo.api.get("/indicators/kpis", **{"from": "2020-01-01", "to": "2020-12-31"}, category="Brinquedos")
+    assert kpis["current"]["total_value"] == 10.0
+    assert kpi_values(page) == {k: float(v) for k, v in kpis["current"].items()}

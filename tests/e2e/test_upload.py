@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import random
+import re
 
 from tests.e2e.conftest import shot, sign_in
 
@@ -171,3 +173,111 @@ def test_file_input_upload_of_a_wrong_file_says_why(demo, page):
         files=[{"name": "notas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
     )
     page.get_by_text('"notas.pdf" não é um arquivo .csv ou .xlsx.').wait_for()
+
+
+RECORD_PROCESSING = """() => {
+  window.__processing = [];
+  const bar = document.querySelector('[data-testid=upload-progress]');
+  const label = document.querySelector('[data-testid=upload-progress-label]');
+  const record = () => window.__processing.push(
+    [bar.dataset.state, bar.hasAttribute('value') ? bar.value : null, label.textContent]);
+  const attributeFilter = ['value', 'data-state', 'data-rows-processed'];
+  new MutationObserver(record).observe(bar, { attributes: true, attributeFilter });
+}"""
+
+
+def test_async_upload_polls_the_batch_and_shows_rows_processed(demo, page):
+    """The 202 path, to the contract of asynchronous uploads: `Prefer: respond-async` is answered 202 with the batch
+    id and a Location header, then GET /ingest/batches/{id} is 'processing' with rows_processed until 'loaded'. The
+    server of this branch answers synchronously, so the browser's network layer turns its real answers into that
+    contract: the upload's 201 becomes a 202, and the first polls of the (already loaded) batch say 'processing'."""
+    content, expected = brazilian_csv(good=400, bad_every=50)
+    seen = {"prefer": None, "polls": 0, "received": 0}
+
+    def accept_async(route):
+        seen["prefer"] = route.request.headers.get("prefer")
+        report = route.fetch().json()  # the real upload, loaded synchronously
+        seen["received"] = report["rows_received"]
+        route.fulfill(
+            status=202,
+            headers={"Location": f"/ingest/batches/{report['batch_id']}", "Retry-After": "1"},
+            content_type="application/json",
+            body=json.dumps({"batch_id": report["batch_id"], "status": "processing"}),
+        )
+
+    def batch_while_loading(route):
+        batch = route.fetch().json()
+        seen["polls"] += 1
+        if seen["polls"] <= 3:  # a quarter more of the rows each time
+            processed = batch["rows_received"] * seen["polls"] // 4
+            batch.update(status="processing", rows_processed=processed, rows_loaded=0, finished_at=None)
+        else:
+            batch["rows_processed"] = batch["rows_received"]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(batch))
+
+    sign_in(page, demo.base_url)
+    page.goto(f"{demo.base_url}/#/upload")
+    page.get_by_test_id("upload-dropzone").wait_for()
+    page.route("**/ingest/csv", accept_async)
+    page.route(re.compile(r"/ingest/batches/\d+(\?.*)?$"), batch_while_loading)
+    page.evaluate(RECORD_PROCESSING)
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "vendas-async.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    report = page.get_by_test_id("upload-report")
+    report.wait_for()
+
+    assert seen["prefer"] == "respond-async"
+    assert seen["polls"] == 4  # it stopped polling once the batch was loaded
+    received = seen["received"]
+    steps = [
+        (value, text) for state, value, text in page.evaluate("window.__processing") if state == "processing" and value
+    ]
+    for quarter in (1, 2, 3):
+        processed = received * quarter // 4
+        label = f"Processando… {processed:,} de {received:,} linhas".replace(",", ".")
+        assert any(abs(value - 100 * processed / received) < 0.01 and text == label for value, text in steps), steps
+    assert page.get_by_test_id("upload-progress").get_attribute("data-state") == "done"
+
+    # The report is the finished batch's, with its rejected rows.
+    batch = demo.api.get(f"/ingest/batches/{report.get_attribute('data-batch-id')}")
+    assert batch["rows_loaded"] == 400 and batch["rows_rejected"] == len(expected)
+    assert int(page.get_by_test_id("rows-loaded").get_attribute("data-value")) == 400
+    assert int(page.get_by_test_id("rows-rejected").get_attribute("data-value")) == len(expected)
+    page.get_by_test_id("rejected-row").first.wait_for()
+    assert [int(r.get_attribute("data-line")) for r in page.get_by_test_id("rejected-row").all()] == [
+        line for line, _, _ in expected
+    ]
+    assert "Data" in page.get_by_test_id("mapping").inner_text()
+
+
+def test_async_upload_that_fails_shows_the_batch_error(demo, page):
+    """A batch that ends 'failed' (asynchronous contract, simulated as above) shows its error in the report."""
+
+    def accept_async(route):
+        report = route.fetch().json()
+        route.fulfill(
+            status=202,
+            headers={"Location": f"/ingest/batches/{report['batch_id']}"},
+            content_type="application/json",
+            body=json.dumps({"batch_id": report["batch_id"], "status": "processing"}),
+        )
+
+    def failed_batch(route):
+        batch = route.fetch().json()
+        batch.update(status="failed", error="O banco recusou a carga (teste).", rows_loaded=0, rows_processed=2)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(batch))
+
+    sign_in(page, demo.base_url)
+    page.goto(f"{demo.base_url}/#/upload")
+    page.get_by_test_id("upload-dropzone").wait_for()
+    page.route("**/ingest/csv", accept_async)
+    page.route(re.compile(r"/ingest/batches/\d+(\?.*)?$"), failed_batch)
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "falha.csv", "mimeType": "text/csv", "buffer": b"Data;Valor\r\n05/01/2026;1,00\r\n"}]
+    )
+    report = page.get_by_test_id("upload-report")
+    report.wait_for()
+    assert "A carga falhou. O banco recusou a carga (teste)." in report.inner_text()
+    assert page.get_by_test_id("upload-progress").get_attribute("data-state") == "failed"
+    assert page.get_by_test_id("upload-progress-label").inner_text() == "A carga falhou."

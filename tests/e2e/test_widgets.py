@@ -41,8 +41,10 @@ def test_custom_indicator_is_a_table_and_a_failing_widget_shows_its_error(demo, 
     cells = row.first.locator("td")
     assert cells.nth(0).inner_text() == "MG"
     assert float(cells.nth(1).get_attribute("data-value")) == run["rows"][0]["vendas"]
-    assert float(cells.nth(2).get_attribute("data-value")) == run["rows"][0]["total"]
-    total_text = f"{run['rows'][0]['total']:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    # SUM(value) is a number on SQLite and a decimal string on Postgres (NUMERIC): the page shows both as numbers.
+    total = float(run["rows"][0]["total"])
+    assert float(cells.nth(2).get_attribute("data-value")) == total
+    total_text = f"{total:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
     assert cells.nth(2).inner_text() == total_text  # 1.234,56
 
     # One widget failing (as GET /dashboards/{id}/data reports it) shows its own message; the others draw.
@@ -71,8 +73,8 @@ def test_custom_indicator_is_a_table_and_a_failing_widget_shows_its_error(demo, 
 def test_embed_page_reads_its_token_once_and_renders_read_only(demo, page):
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url.removeprefix(demo.base_url)))
-    # Until POST /embed/tokens exists, an access token stands in for an embed token (same Bearer header).
-    url = f"{demo.base_url}/embed?token={demo.api.token}&dashboard={demo.dashboard_id}"
+    token = demo.api.send("POST", "/embed/tokens", json={"dashboard_ids": [demo.dashboard_id]})["token"]
+    url = f"{demo.base_url}/embed?token={token}&dashboard={demo.dashboard_id}"
     page.goto(url)
     page.locator("[data-testid=map][data-rendered=true]").wait_for()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=widget][data-state=ready]').length === 5")
@@ -93,9 +95,9 @@ def test_embed_page_reads_its_token_once_and_renders_read_only(demo, page):
     other = page.context.new_page()
     seen: list[str] = []
     other.on("request", lambda r: seen.append(r.url))
-    other.goto(f"{demo.base_url}/embed#token={demo.api.token}&dashboard={demo.dashboard_id}")
+    other.goto(f"{demo.base_url}/embed#token={token}&dashboard={demo.dashboard_id}")
     other.locator("[data-testid=map][data-rendered=true]").wait_for()
-    assert other.url == f"{demo.base_url}/embed" and not any(demo.api.token in u for u in seen)
+    assert other.url == f"{demo.base_url}/embed" and not any(token in u for u in seen)
     other.close()
 
     # A bad token says so (and does not send anyone to a sign-in page).

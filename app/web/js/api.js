@@ -101,13 +101,15 @@ export async function listAll(path, { query, signal, pageSize = 200, max = 2000 
 /**
  * A multipart upload with progress (fetch cannot report upload progress; XMLHttpRequest can).
  * onProgress({loaded, total}) while the body is sent; onSent() once it is all sent and the server is working.
- * Resolves to {status, body}; rejects with ApiError.
+ * headers: extra request headers (e.g. Prefer). Resolves to {status, body, location} (the Location header, or
+ * null); rejects with ApiError.
  */
-export function uploadWithProgress(path, formData, { onProgress, onSent, signal } = {}) {
+export function uploadWithProgress(path, formData, { onProgress, onSent, signal, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
     xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     const token = tokenProvider();
     if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
     xhr.responseType = "text";
@@ -118,7 +120,9 @@ export function uploadWithProgress(path, formData, { onProgress, onSent, signal 
     xhr.addEventListener("load", () => {
       let body = null;
       try { body = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { body = null; }
-      if (xhr.status >= 200 && xhr.status < 300) return resolve({ status: xhr.status, body });
+      if (xhr.status >= 200 && xhr.status < 300) {
+        return resolve({ status: xhr.status, body, location: xhr.getResponseHeader("Location") });
+      }
       if (xhr.status === 401) unauthorizedHandler(body);
       reject(new ApiError(xhr.status, body || { detail: `${xhr.status} ${xhr.statusText}` }));
     });

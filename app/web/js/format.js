@@ -43,6 +43,24 @@ export function formatMonth(ym) {
   return m ? `${MONTHS[Number(m[2]) - 1]}/${m[1]}` : String(ym ?? "");
 }
 
+/** The pt-BR words for serie-temporal's grains (the API's values are English). */
+export const GRAIN_LABELS = { day: "dia", week: "semana", month: "mês", quarter: "trimestre", year: "ano" };
+
+/**
+ * A serie-temporal bucket's label ("2025-01-13" -> "13/01/2025", "2025-W03" -> "sem. 03/2025",
+ * "2025-01" -> "jan/2025", "2025-Q1" -> "1º tri/2025", "2025" -> "2025").
+ */
+export function formatPeriod(period, grain) {
+  const text = String(period ?? "");
+  if (grain === "day") return formatDate(text);
+  if (grain === "month") return formatMonth(text);
+  const week = /^(\d{4})-W(\d{2})$/.exec(text);
+  if (week) return `sem. ${week[2]}/${week[1]}`;
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(text);
+  if (quarter) return `${quarter[2]}º tri/${quarter[1]}`;
+  return text;
+}
+
 /** An ISO timestamp in the browser's time zone: "01/12/2026, 23:32" */
 export function formatDateTime(iso) {
   const d = iso ? new Date(iso) : null;

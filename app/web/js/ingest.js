@@ -1,9 +1,11 @@
 // Uploading a file into the pipeline, in phases the page can show:
 //   "uploading" (bytes sent, from XMLHttpRequest's upload progress events)
-//   "processing" (the server reads, checks and loads the rows; today the POST answers when that is done)
-//   "done" with the report, or "error".
-// When the API moves to 202 Accepted + a batch `status`/`rows_processed`, waitForBatch() below polls
-// GET /ingest/batches/{id} until the batch is finished; nothing else here has to change.
+//   "processing" (the server reads, checks and loads the rows)
+//   "done" with the report, or an error.
+// The upload asks for asynchronous processing (`Prefer: respond-async`). A server that does it answers
+// 202 Accepted with the batch id (body `batch_id` or `id`, and a Location header), and the page polls
+// GET /ingest/batches/{id} every 500 ms: `status` is "processing" (with rows_processed of rows_received) until it
+// is "loaded" or "failed" (with `error`). A server that does not answers 201/200 with the finished report.
 
 import { api, ApiError, uploadWithProgress } from "./api.js";
 
@@ -18,24 +20,45 @@ export function fileKind(file) {
 }
 
 const FINISHED = new Set(["loaded", "superseded", "failed"]);
+const POLL_MS = 500;
+const MAX_POLL_FAILURES = 5; // consecutive network or 5xx failures before giving up on a batch
+
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
   const timer = setTimeout(resolve, ms);
-  signal?.addEventListener("abort", () => { clearTimeout(timer); reject(new DOMException("aborted", "AbortError")); });
+  signal?.addEventListener("abort", () => { clearTimeout(timer); reject(new DOMException("aborted", "AbortError")); }, { once: true });
 });
 
 /**
- * Poll a batch until it is finished (for the asynchronous uploads the API will answer with 202).
- * onProgress({status, rows_processed, rows_received}) on every poll. Resolves to the finished batch.
+ * Poll a batch every `interval` ms until it is finished (loaded, superseded or failed).
+ * onProgress(batch) on every answer. A network error or a 5xx is retried (up to MAX_POLL_FAILURES in a row);
+ * a 4xx (gone, no access) ends it. Resolves to the finished batch.
  */
-export async function waitForBatch(batchId, { onProgress, signal, interval = 500, maxInterval = 3000 } = {}) {
-  let wait = interval;
+export async function waitForBatch(batchId, { onProgress, signal, interval = POLL_MS } = {}) {
+  let failures = 0;
   for (;;) {
-    const batch = await api.get(`/ingest/batches/${batchId}`, undefined, { signal });
-    onProgress?.(batch);
-    if (FINISHED.has(batch.status)) return batch;
-    await sleep(wait, signal);
-    wait = Math.min(maxInterval, Math.round(wait * 1.5));
+    let batch = null;
+    try {
+      batch = await api.get(`/ingest/batches/${batchId}`, undefined, { signal });
+      failures = 0;
+    } catch (err) {
+      const transient = err instanceof ApiError && (err.status === 0 || err.status >= 500);
+      if (!transient || ++failures >= MAX_POLL_FAILURES) throw err;
+    }
+    if (batch) {
+      onProgress?.(batch);
+      if (FINISHED.has(batch.status)) return batch;
+    }
+    await sleep(interval, signal);
   }
+}
+
+/** The batch id of a 202 answer: its body (`batch_id`, or `id`), else the Location header (/ingest/batches/{id}). */
+export function acceptedBatchId(body, location) {
+  const id = body?.batch_id ?? body?.id;
+  if (Number.isInteger(id)) return id;
+  const m = /\/ingest\/batches\/(\d+)\/?(?:[?#].*)?$/.exec(location || "");
+  return m ? Number(m[1]) : null;
 }
 
 /** A finished batch (GET /ingest/batches/{id}) in the shape of an upload report. */
@@ -60,7 +83,8 @@ export function reportFromBatch(batch) {
 
 /**
  * Upload `file` (options: name, dry_run) and follow it to its report.
- * onPhase(phase, detail): "uploading" {loaded, total} | "processing" {rows_processed?} | "done" {report}.
+ * onPhase(phase, detail): "uploading" {loaded, total} | "processing" {rows_processed?, rows_received?} |
+ * "done" {report}.
  */
 export async function uploadFile(file, { name, dryRun, onPhase, signal } = {}) {
   const kind = fileKind(file);
@@ -70,18 +94,23 @@ export async function uploadFile(file, { name, dryRun, onPhase, signal } = {}) {
   if (name) form.append("name", name);
   if (dryRun) form.append("dry_run", "true");
   onPhase?.("uploading", { loaded: 0, total: file.size });
-  const { status, body } = await uploadWithProgress(`/ingest/${kind}`, form, {
+  const { status, body, location } = await uploadWithProgress(`/ingest/${kind}`, form, {
     signal,
+    headers: { Prefer: "respond-async" },
     onProgress: (p) => onPhase?.("uploading", p),
     onSent: () => onPhase?.("processing", {}),
   });
   let report = body;
-  if (status === 202 && body?.batch_id) {
-    // Asynchronous processing: follow the batch until it is finished.
-    onPhase?.("processing", { rows_processed: 0, rows_received: body.rows_received });
-    const batch = await waitForBatch(body.batch_id, {
+  if (status === 202) {
+    // Accepted: the server loads the rows in the background; follow the batch until it is finished.
+    const batchId = acceptedBatchId(body, location);
+    if (batchId === null) throw new ApiError(502, { detail: "O servidor aceitou o arquivo mas não informou o lote." });
+    onPhase?.("processing", { rows_processed: body?.rows_processed ?? 0, rows_received: body?.rows_received ?? 0 });
+    const batch = await waitForBatch(batchId, {
       signal,
-      onProgress: (b) => onPhase?.("processing", { rows_processed: b.rows_processed, rows_received: b.rows_received }),
+      onProgress: (b) => {
+        if (!FINISHED.has(b.status)) onPhase?.("processing", { rows_processed: b.rows_processed ?? 0, rows_received: b.rows_received ?? 0 });
+      },
     });
     report = { ...reportFromBatch(batch), ...pick(body, ["dry_run", "duplicate"]) };
   }

@@ -15,12 +15,12 @@ function stat(label, value, testid, kind = "") {
 }
 
 function rejectedTable(rows) {
-  return h("table", { class: "grid-table", "data-testid": "rejected-table" },
+  return h("div", { class: "table-scroll" }, h("table", { class: "grid-table", "data-testid": "rejected-table" },
     h("thead", {}, h("tr", {}, ["Linha", "Coluna", "Valor", "Motivo"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows.map((r) => h("tr", { "data-testid": "rejected-row", "data-line": r.line },
       h("td", { class: "num" }, String(r.line)), h("td", {}, r.column ?? "—"),
       h("td", { class: "mono" }, r.value ?? ""),
-      h("td", { "data-reason": r.reason, title: r.reason }, formatReason(r.reason))))));
+      h("td", { "data-reason": r.reason, title: r.reason }, formatReason(r.reason)))))));
 }
 
 /** The rejected rows, paginated from the API (or the report's sample for a dry run, which stores nothing). */

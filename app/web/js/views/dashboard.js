@@ -4,7 +4,7 @@
 
 import { api, listAll } from "../api.js";
 import { can } from "../auth.js";
-import { categoryOptions, hasViewFilters, loadDashboardData } from "../dashboard-data.js";
+import { filterOptions, hasViewFilters, loadDashboardData, loadWidgetData, withOverride } from "../dashboard-data.js";
 import { createGrid } from "../dashboard-grid.js";
 import { h, options, replace } from "../dom.js";
 import { formatDate, formatDateTime, parseDate } from "../format.js";
@@ -41,6 +41,8 @@ export async function dashboardView(container, { params, query, signal }) {
     data: null,
     loadSeq: 0,
     saveTimer: null,
+    grains: new Map(), // widget index -> grain chosen while not editing (shown, not saved)
+    grainSeq: new Map(), // widget index -> the last grain request (an older answer is dropped)
   };
   let grid = null;
 
@@ -53,8 +55,12 @@ export async function dashboardView(container, { params, query, signal }) {
   // --- filters -------------------------------------------------------------------------------------------
   const fromInput = h("input", { type: "text", name: "from", inputmode: "numeric", placeholder: "dd/mm/aaaa", size: 10, "data-testid": "filter-from" });
   const toInput = h("input", { type: "text", name: "to", inputmode: "numeric", placeholder: "dd/mm/aaaa", size: 10, "data-testid": "filter-to" });
-  const ufSelect = h("select", { name: "uf", "data-testid": "filter-uf" },
-    options([["", "Todas"], ...UF_CODES.map((uf) => [uf, ufLabel(uf)])], state.filters.uf));
+  const ufSelect = h("select", { name: "uf", "data-testid": "filter-uf" });
+  const setUfOptions = (codes) => {
+    const selected = ufSelect.value || state.filters.uf;
+    replace(ufSelect, options([["", "Todas"], ...codes.map((uf) => [uf, ufLabel(uf)])], selected));
+  };
+  setUfOptions(UF_CODES); // until GET /indicators/dimensions says which UFs have data
   const categoryList = h("datalist", { id: `categories-${id}` });
   const categoryInput = h("input", {
     type: "text", name: "category", list: categoryList.id, placeholder: "Todas", value: state.filters.category,
@@ -100,8 +106,8 @@ export async function dashboardView(container, { params, query, signal }) {
     const seq = ++state.loadSeq;
     const done = grid?.setLoading();
     try {
-      const data = await (prefetched
-        ?? loadDashboardData(dashboard, state.range, state.filters, { signal, defaultRange: state.shownRange }));
+      const data = await (prefetched ?? loadDashboardData(dashboard, state.range, state.filters,
+        { signal, defaultRange: state.shownRange, overrides: grainOverrides() }));
       if (seq !== state.loadSeq) return;
       state.data = data;
       state.shownRange = { from: data.from, to: data.to };
@@ -123,7 +129,6 @@ export async function dashboardView(container, { params, query, signal }) {
         " e os widgets se preenchem."));
       await grid.setData(data, { orgHasData: Boolean(data.as_of) });
       gridBox.dataset.loaded = String(seq);
-      refreshCategories();
     } catch (err) {
       if (err.name === "AbortError") return;
       replace(banner, errorNotice(err, "Não foi possível carregar os dados"));
@@ -132,25 +137,64 @@ export async function dashboardView(container, { params, query, signal }) {
     }
   }
 
-  let categoriesFor = null;
-  async function refreshCategories() {
-    const key = `${state.shownRange.from}|${state.shownRange.to}`;
-    if (categoriesFor === key) return;
-    categoriesFor = key;
+  /** UF and category choices: what the org has data for (GET /indicators/dimensions), loaded once. */
+  async function loadFilterOptions() {
     try {
-      const names = await categoryOptions(state.shownRange, { signal });
+      const { ufs, categories } = await filterOptions({ signal });
+      const keep = [ufSelect.value, state.filters.uf].filter(Boolean); // a chosen UF stays even without data
+      setUfOptions([...new Set([...ufs, ...keep])].sort());
+      ufSelect.dataset.source = "dimensions";
+      const names = [...categories].sort((a, b) => a.localeCompare(b, "pt-BR"));
       replace(categoryList, names.map((name) => h("option", { value: name })));
-    } catch { /* suggestions are optional */ }
+      categoryList.dataset.source = "dimensions";
+    } catch (err) {
+      if (err.name !== "AbortError") console.info("filter options unavailable:", err.message); // the 27 UFs stay
+    }
+  }
+
+  // --- grains (serie-temporal) ---------------------------------------------------------------------------
+  const grainOverrides = () => new Map([...state.grains].map(([index, grain]) => [index, { grain }]));
+  const shownGrain = (index) => state.grains.get(index) || dashboard.widgets[index]?.params?.grain || "month";
+
+  /** A new grain for widget `index`: saved in its params while editing, else shown for this visit only. */
+  async function changeGrain(index, grain) {
+    const seq = (state.grainSeq.get(index) || 0) + 1;
+    state.grainSeq.set(index, seq);
+    if (state.editing) {
+      await flushLayoutSave();
+      const widgets = dashboard.widgets.map((w, i) => (i === index ? { ...w, params: { ...w.params, grain } } : w));
+      try {
+        await saveWidgets(widgets);
+      } catch (err) {
+        toast(`Não foi possível salvar o agrupamento: ${err.detail || err.message}`, "error");
+        return;
+      }
+      state.grains.delete(index);
+    } else {
+      state.grains.set(index, grain);
+    }
+    if (!state.shownRange || state.grainSeq.get(index) !== seq) return;
+    grid.setWidgetLoading(index);
+    const widget = withOverride(dashboard.widgets[index], grainOverrides().get(index));
+    try {
+      const entry = await loadWidgetData(widget, state.shownRange, state.filters, { signal });
+      if (state.grainSeq.get(index) !== seq) return;
+      if (state.data) state.data.widgets[index] = entry;
+      await grid.setWidgetData(index, entry, { orgHasData: Boolean(state.data?.as_of) });
+    } catch (err) {
+      if (err.name !== "AbortError") toast(err.detail || err.message, "error");
+    }
   }
 
   // --- editing -------------------------------------------------------------------------------------------
   let editCtx = null;
   async function loadEditContext() {
     if (!editCtx) {
-      const [catalog, customs, sources] = await Promise.all([
+      const [catalog, customs, sources, choices] = await Promise.all([
         listAll("/indicators", { signal }), listAll("/indicators/custom", { signal }), listAll("/datasources", { signal }),
+        filterOptions({ signal }).catch(() => ({ categories: [] })), // suggestions only
       ]);
-      editCtx = { catalog, customs, sources };
+      editCtx = { catalog, customs, sources, categories: choices.categories };
     }
     return { ...editCtx, nextSlot: nextSlot(dashboard.widgets.map((w) => w.position)) };
   }
@@ -207,6 +251,7 @@ export async function dashboardView(container, { params, query, signal }) {
       await saveWidgets(widgets);
     });
     if (saved) {
+      if (existing) state.grains.delete(index); // the dialog saved its own grain
       toast(existing ? "Widget atualizado." : "Widget adicionado.");
       renderGrid();
       await loadData();
@@ -224,6 +269,7 @@ export async function dashboardView(container, { params, query, signal }) {
       return;
     }
     if (state.data) state.data = { ...state.data, widgets: state.data.widgets.filter((_, i) => i !== index) };
+    state.grains = new Map([...state.grains].filter(([i]) => i !== index).map(([i, g]) => [i > index ? i - 1 : i, g]));
     renderGrid();
     if (state.data) await grid.setData(state.data, { orgHasData: Boolean(state.data.as_of) });
   }
@@ -246,7 +292,7 @@ export async function dashboardView(container, { params, query, signal }) {
 
   function renderGrid() {
     grid?.dispose();
-    grid = createGrid(dashboard.widgets, { controls: widgetControls });
+    grid = createGrid(dashboard.widgets, { controls: widgetControls, onGrain: changeGrain, grainOf: shownGrain });
     replace(gridBox, dashboard.widgets.length ? grid.el : h("div", { class: "empty" },
       h("p", {}, "Este painel ainda não tem widgets."),
       can("Editor") ? h("button", { type: "button", class: "btn btn-primary", onclick: () => addOrEditWidget() }, "Adicionar widget") : null));
@@ -273,6 +319,12 @@ export async function dashboardView(container, { params, query, signal }) {
     } catch (err) {
       toast(err.detail || err.message, "error");
     }
+  }
+
+  /** The share dialog: an embed token with the filters shown now (optionally locked), and its link. */
+  async function share() {
+    const { shareDialog } = await import("./share.js"); // loaded on first use, off the dashboard's first paint
+    return shareDialog(dashboard, { range: state.shownRange, filters: state.filters });
   }
 
   async function remove() {
@@ -305,6 +357,7 @@ export async function dashboardView(container, { params, query, signal }) {
     container.classList.toggle("editing", state.editing);
     replace(toolbar, can("Editor") ? [
       state.editing ? h("button", { type: "button", class: "btn btn-primary", onclick: () => addOrEditWidget(), "data-testid": "widget-add" }, "Adicionar widget") : null,
+      h("button", { type: "button", class: "btn", onclick: share, "data-testid": "dashboard-share" }, "Compartilhar"),
       editToggle,
       h("button", { type: "button", class: "btn", onclick: rename, "data-testid": "dashboard-rename" }, "Renomear"),
       h("button", { type: "button", class: "btn", onclick: duplicate, "data-testid": "dashboard-duplicate" }, "Duplicar"),
@@ -326,6 +379,7 @@ export async function dashboardView(container, { params, query, signal }) {
     dashboard.description ? h("p", { class: "description" }, dashboard.description) : null,
     filterForm, meta, banner, gridBox);
   await loadData(firstData);
+  loadFilterOptions(); // after the first paint: the 27 UFs serve until then
 
   return () => {
     // A move not saved yet is saved on the way out.

@@ -55,8 +55,32 @@ export async function embedView(container) {
       grid.el);
     await grid.setData(data, { orgHasData: Boolean(data.as_of), readOnly: true });
   } catch (err) {
-    replace(container, err.status === 401 || err.status === 403
-      ? notice("error", "Este link de incorporação expirou ou não é válido. Peça um novo a quem o compartilhou.")
-      : errorNotice(err, "Não foi possível carregar o painel"));
+    replace(container, h("div", { class: "embed-problem", "data-testid": "embed-error", "data-status": err.status },
+      embedProblem(err, token)));
   }
+}
+
+/** When the token says it expires (its standard JWT `exp`, read only to word the message); null if unreadable. */
+export function tokenExpiry(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const exp = JSON.parse(atob(part)).exp;
+    return Number.isFinite(exp) ? new Date(exp * 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A message a visitor understands (never a blank page): expired, invalid or revoked, or no longer there. */
+function embedProblem(err, token) {
+  const askAgain = " Peça um novo link a quem o compartilhou.";
+  if (err.status === 401) {
+    const expiry = tokenExpiry(token);
+    return expiry && expiry <= new Date()
+      ? notice("error", `Este link de incorporação expirou em ${formatDateTime(expiry.toISOString())}.${askAgain}`)
+      : notice("error", `Este link de incorporação expirou ou não é válido (ele pode ter sido revogado).${askAgain}`);
+  }
+  if (err.status === 403) return notice("error", `Este link de incorporação não é válido para esta página.${askAgain}`);
+  if (err.status === 404) return notice("error", `Este painel não existe mais, ou o link não dá acesso a ele.${askAgain}`);
+  return errorNotice(err, "Não foi possível carregar o painel");
 }

@@ -24,14 +24,22 @@ function progressView() {
         bar.value = pct;
         label.textContent = `Enviando… ${formatPercent(Math.round(pct))}`;
       } else if (phase === "processing") {
-        // Indeterminate until the server reports rows (the asynchronous API will).
+        // Indeterminate until the server reports rows (an asynchronous upload's batch does, while it loads).
+        const processed = detail.rows_processed || 0;
+        bar.dataset.rowsProcessed = processed;
         if (detail.rows_received) {
-          bar.value = (100 * (detail.rows_processed || 0)) / detail.rows_received;
-          label.textContent = `Processando… ${formatInteger(detail.rows_processed || 0)} de ${formatInteger(detail.rows_received)} linhas`;
+          bar.value = Math.min(100, (100 * processed) / detail.rows_received);
+          label.textContent = `Processando… ${formatInteger(processed)} de ${formatInteger(detail.rows_received)} linhas`;
         } else {
           bar.removeAttribute("value");
-          label.textContent = "Processando: lendo, validando e carregando as linhas…";
+          label.textContent = processed
+            ? `Processando… ${formatInteger(processed)} linhas`
+            : "Processando: lendo, validando e carregando as linhas…";
         }
+      } else if (phase === "done" && detail.report?.status === "failed") {
+        bar.dataset.state = "failed";
+        bar.value = 100;
+        label.textContent = "A carga falhou.";
       } else if (phase === "done") {
         bar.value = 100;
         label.textContent = "Concluído.";
@@ -46,7 +54,7 @@ function progressView() {
 async function recentBatches(box, signal) {
   try {
     const page = await listPage("/ingest/batches", { limit: 10, signal });
-    replace(box, page.items.length ? h("table", { class: "grid-table", "data-testid": "recent-batches" },
+    replace(box, page.items.length ? h("div", { class: "table-scroll" }, h("table", { class: "grid-table", "data-testid": "recent-batches" },
       h("thead", {}, h("tr", {}, ["Lote", "Arquivo", "Quando", "Situação", "Carregadas", "Rejeitadas"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, page.items.map((b) => h("tr", {},
         h("td", {}, h("a", { href: `#/batches/${b.id}` }, `nº ${b.id}`)),
@@ -54,7 +62,7 @@ async function recentBatches(box, signal) {
         h("td", {}, formatDateTime(b.started_at)),
         h("td", {}, BATCH_STATUS[b.status] || b.status),
         h("td", { class: "num" }, formatInteger(b.rows_loaded)),
-        h("td", { class: "num" }, formatInteger(b.rows_rejected))))))
+        h("td", { class: "num" }, formatInteger(b.rows_rejected)))))))
       : h("p", { class: "hint" }, "Nenhum envio ainda."));
   } catch (err) {
     if (err.name !== "AbortError") replace(box, errorNotice(err));

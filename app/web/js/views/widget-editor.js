@@ -1,6 +1,7 @@
 // The dialog that adds or edits one widget: indicator, title, fixed parameters and size.
 
 import { h, options } from "../dom.js";
+import { GRAIN_LABELS } from "../format.js";
 import { COLUMNS, MAX_HEIGHT } from "../layout.js";
 import { openDialog } from "../ui.js";
 import { UF_CODES, ufLabel } from "../ufs.js";
@@ -10,7 +11,7 @@ const RANGE_PARAMS = new Set(["from", "to", "start", "end"]); // the dashboard's
 
 const DEFAULT_SIZES = {
   kpis: { w: 12, h: 2 }, "mapa-por-uf": { w: 5, h: 5 }, "valor-mes-a-mes": { w: 7, h: 5 },
-  "top-categorias": { w: 6, h: 4 }, "acumulado-ano": { w: 6, h: 4 },
+  "top-categorias": { w: 6, h: 4 }, "acumulado-ano": { w: 6, h: 4 }, "serie-temporal": { w: 12, h: 4 },
 };
 
 function field(label, input, hint) {
@@ -26,7 +27,8 @@ function toValue(type, raw) {
 }
 
 /**
- * Open the editor. ctx: {catalog (GET /indicators), customs (GET /indicators/custom), sources (GET /datasources)}.
+ * Open the editor. ctx: {catalog (GET /indicators), customs (GET /indicators/custom), sources (GET /datasources),
+ * categories (GET /indicators/dimensions, the category field's suggestions)}.
  * save(widgetIn) does the PATCH (its errors show in the dialog). Resolves true when saved.
  */
 export async function editWidget(widget, ctx, save) {
@@ -57,13 +59,20 @@ export async function editWidget(widget, ctx, save) {
     paramBox.replaceChildren(h("legend", {}, "Filtros fixos deste widget (opcionais)"));
     if (key) {
       inputs.uf = h("select", { name: "uf" }, options([["", "Todas as UFs"], ...UF_CODES.map((uf) => [uf, ufLabel(uf)])], params.uf));
-      inputs.category = h("input", { type: "text", name: "category", maxlength: 255, value: params.category ?? "" });
+      const categories = h("datalist", { id: "widget-categories" }, (ctx.categories || []).map((name) => h("option", { value: name })));
+      inputs.category = h("input", { type: "text", name: "category", maxlength: 255, value: params.category ?? "", list: categories.id });
       inputs.data_source_id = h("select", { name: "data_source_id" },
         options([["", "Todas as fontes"], ...ctx.sources.map((s) => [s.id, s.name])], params.data_source_id));
-      paramBox.append(field("UF", inputs.uf), field("Categoria", inputs.category), field("Fonte de dados", inputs.data_source_id));
+      paramBox.append(field("UF", inputs.uf), field("Categoria", inputs.category), categories,
+        field("Fonte de dados", inputs.data_source_id));
       if (key === "top-categorias") {
         inputs.limit = h("input", { type: "number", name: "limit", min: 1, max: 100, value: params.limit ?? 10 });
         paramBox.append(field("Quantas categorias", inputs.limit));
+      }
+      if (key === "serie-temporal") {
+        inputs.grain = h("select", { name: "grain", "data-testid": "widget-grain-param" },
+          options(Object.entries(GRAIN_LABELS), params.grain ?? "month"));
+        paramBox.append(field("Agrupar por", inputs.grain));
       }
       readParams = () => {
         const out = {};
@@ -71,6 +80,7 @@ export async function editWidget(widget, ctx, save) {
         if (inputs.category.value.trim()) out.category = inputs.category.value.trim();
         if (inputs.data_source_id.value) out.data_source_id = Number(inputs.data_source_id.value);
         if (inputs.limit?.value) out.limit = Number(inputs.limit.value);
+        if (inputs.grain?.value) out.grain = inputs.grain.value;
         return out;
       };
     } else if (custom) {

@@ -1,7 +1,9 @@
 // ECharts, loaded on first use (the sign-in page does not wait for it), and the chart widgets.
 
 import { h } from "../dom.js";
-import { formatChange, formatCurrency, formatCurrencyCompact, formatMonth, formatPercent } from "../format.js";
+import {
+  formatChange, formatCurrency, formatCurrencyCompact, formatDate, formatInteger, formatMonth, formatPercent, formatPeriod,
+} from "../format.js";
 
 let libPromise = null;
 /** The vendored libraries ({echarts, brazilMap}), imported once. */
@@ -51,7 +53,8 @@ export async function mountChart(el, option) {
 }
 
 const baseTooltip = { confine: true, className: "chart-tooltip", borderWidth: 0, padding: [6, 10] };
-const grid = { left: 8, right: 16, top: 16, bottom: 8, containLabel: true };
+// right: room for the last category label, which ECharts centres on the axis end (containLabel does not count it).
+const grid = { left: 8, right: 28, top: 16, bottom: 8, containLabel: true };
 
 /** valor-mes-a-mes: the value per month, with the change against the month before in the tooltip. */
 export function monthlyOption(items) {
@@ -72,6 +75,35 @@ export function monthlyOption(items) {
       type: "line", name: "Valor", data: items.map((i) => i.value), smooth: true, symbolSize: 6,
       areaStyle: { opacity: 0.12 },
     }],
+  };
+}
+
+/**
+ * serie-temporal: value per bucket of the grain; a line for days, weeks and months, bars for quarters and years
+ * (a few wide buckets). The tooltip gives the bucket's days and its row count.
+ */
+export function seriesOption(items, grain) {
+  const bars = grain === "quarter" || grain === "year";
+  return {
+    grid,
+    tooltip: {
+      ...baseTooltip,
+      trigger: "axis",
+      formatter: (params) => {
+        const item = items[params[0].dataIndex];
+        const days = item.start === item.end ? "" : `${formatDate(item.start)} a ${formatDate(item.end)}`;
+        return lines(formatPeriod(item.period, grain), days, formatCurrency(item.value),
+          `${formatInteger(item.row_count)} registros`);
+      },
+    },
+    xAxis: { type: "category", data: items.map((i) => formatPeriod(i.period, grain)), axisLabel: AXIS_LABEL },
+    yAxis: { type: "value", axisLabel: { ...AXIS_LABEL, formatter: formatCurrencyCompact } },
+    series: [bars
+      ? { type: "bar", name: "Valor", data: items.map((i) => i.value), barMaxWidth: 48 }
+      : {
+        type: "line", name: "Valor", data: items.map((i) => i.value), smooth: items.length < 40,
+        showSymbol: items.length <= 24, symbolSize: 6, areaStyle: { opacity: 0.12 }, // dots only when few
+      }],
   };
 }
 

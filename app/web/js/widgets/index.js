@@ -4,11 +4,11 @@
 
 import { h } from "../dom.js";
 import {
-  formatCell, formatChange, formatCurrency, formatDate, formatInteger, formatMonth, formatPercent,
+  formatCell, formatChange, formatCurrency, formatDate, formatInteger, formatMonth, formatPercent, formatPeriod, GRAIN_LABELS,
 } from "../format.js";
 import { emptyState, notice } from "../ui.js";
 import { ufLabel } from "../ufs.js";
-import { categoriesOption, cumulativeOption, dataTable, monthlyOption, mountChart } from "./charts.js";
+import { categoriesOption, cumulativeOption, dataTable, monthlyOption, mountChart, seriesOption } from "./charts.js";
 import { mapFootnote, mountMap } from "./map.js";
 
 /** What each ready-made indicator is called in the interface. */
@@ -18,6 +18,7 @@ export const INDICATOR_LABELS = {
   kpis: "Indicadores-chave (KPIs)",
   "top-categorias": "Top categorias (barras)",
   "acumulado-ano": "Acumulado no ano (linha)",
+  "serie-temporal": "Série temporal (dia, semana, mês, trimestre ou ano)",
 };
 
 /** A chart body: the chart (a canvas ECharts draws) plus its numbers as a table. */
@@ -44,6 +45,16 @@ function cumulative(body, data, widget) {
     cells: [formatMonth(i.month), formatCurrency(i.value), formatCurrency(i.cumulative)],
   })));
   return chartBody(body, `Gráfico de linha: ${widget.title}`, table, (el) => mountChart(el, cumulativeOption(items)));
+}
+
+function timeSeries(body, data, widget) {
+  const items = data.items || [];
+  const grain = data.grain || "month";
+  const table = dataTable(widget.title, ["Período", "Valor", "Registros"], items.map((i) => ({
+    key: i.period, value: i.value, attrs: { "data-start": i.start, "data-end": i.end },
+    cells: [formatPeriod(i.period, grain), formatCurrency(i.value), formatInteger(i.row_count)],
+  })));
+  return chartBody(body, `Série temporal por ${GRAIN_LABELS[grain] || grain}: ${widget.title}`, table, (el) => mountChart(el, seriesOption(items, grain)));
 }
 
 function categories(body, data, widget) {
@@ -94,15 +105,26 @@ function kpis(body, data) {
   return () => {};
 }
 
+// A NUMERIC result (Postgres SUM, AVG, ...) arrives as a decimal string ("12345.67") so that no digit is lost.
+const DECIMAL_TEXT = /^-?\d+\.\d+$/;
+
+/** The columns whose every value is a number or a decimal string: shown and kept (data-value) as numbers. */
+function numericColumns(columns, rows) {
+  return new Set(columns.filter((c) => rows.some((row) => row[c] !== null && row[c] !== undefined)
+    && rows.every((row) => row[c] === null || row[c] === undefined || typeof row[c] === "number"
+      || (typeof row[c] === "string" && DECIMAL_TEXT.test(row[c])))));
+}
+
 /** A custom SQL indicator: its columns and rows as a table. */
 function customTable(body, data) {
   const columns = data.columns || [];
   const rows = data.rows || [];
+  const numeric = numericColumns(columns, rows);
   body.append(h("div", { class: "table-wrap table-scroll" },
     h("table", { class: "grid-table", "data-testid": "custom-table" },
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => {
-        const v = row[c];
+        const v = numeric.has(c) && typeof row[c] === "string" ? Number(row[c]) : row[c];
         return h("td", { class: typeof v === "number" ? "num" : null, "data-value": typeof v === "number" ? v : null }, formatCell(v));
       })))))));
   if (data.truncated) {
@@ -118,6 +140,7 @@ const RENDERERS = {
   kpis,
   "top-categorias": categories,
   "acumulado-ano": cumulative,
+  "serie-temporal": timeSeries,
 };
 
 /** Whether an indicator's answer has nothing to show for the range. */

@@ -6,6 +6,7 @@ import { UF_NAMES, ufLabel } from "../ufs.js";
 import { escapeHtml, followSize, loadLib } from "./charts.js";
 
 const MAP_NAME = "BR-UF";
+const NARROW_PX = 440; // below this width the legend goes under the map
 let registered = false;
 
 /** Register the states once: each <path> named by its UF code, which is what the API answers. */
@@ -22,7 +23,11 @@ async function ensureMap() {
   return echarts;
 }
 
-export function mapOption(data) {
+/**
+ * The map's option. narrow (a phone-sized box): the legend lies under the map, centred, instead of beside it,
+ * where it would cover the western states.
+ */
+export function mapOption(data, { narrow = false } = {}) {
   const items = data.items || [];
   const byUf = Object.fromEntries(items.map((i) => [i.uf, i]));
   const max = Math.max(0, ...items.map((i) => i.value));
@@ -42,10 +47,9 @@ export function mapOption(data) {
       type: "continuous",
       min: 0,
       max: max || 1,
-      left: 0,
-      bottom: 0,
-      itemHeight: 90,
-      itemWidth: 10,
+      ...(narrow
+        ? { orient: "horizontal", left: "center", bottom: 0, itemHeight: 140, itemWidth: 10 }
+        : { left: 0, bottom: 0, itemHeight: 90, itemWidth: 10 }),
       text: [formatCurrencyCompact(max), formatCurrencyCompact(0)],
       textStyle: { color: "#555", fontSize: 11 },
       calculable: false,
@@ -59,8 +63,8 @@ export function mapOption(data) {
       roam: false,
       selectedMode: false,
       nameProperty: "name",
-      layoutCenter: ["55%", "50%"],
-      layoutSize: "95%",
+      layoutCenter: narrow ? ["50%", "44%"] : ["55%", "50%"],
+      layoutSize: narrow ? "86%" : "95%",
       itemStyle: { borderColor: "#fff", borderWidth: 0.6, areaColor: "#eee" },
       emphasis: { label: { show: false }, itemStyle: { areaColor: "#e69138" } },
       label: { show: false },
@@ -73,7 +77,8 @@ export function mapOption(data) {
 export async function mountMap(el, data) {
   const echarts = await ensureMap();
   const chart = echarts.init(el, null, { renderer: "canvas" });
-  chart.setOption({ animation: false, textStyle: { fontFamily: "inherit" }, ...mapOption(data) });
+  const narrow = el.clientWidth < NARROW_PX;
+  chart.setOption({ animation: false, textStyle: { fontFamily: "inherit" }, ...mapOption(data, { narrow }) });
   const observer = followSize(el, chart);
   return {
     chart,

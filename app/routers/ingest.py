@@ -49,6 +49,7 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Accepted: loading in the background. `Location` is the batch (GET it for status, progress "
         "and error).",
         "model": BatchRead,
+        "headers": {"Location": {"description": "/ingest/batches/{id}", "schema": {"type": "string"}}},
     },
     **problem_responses(415),
 }
@@ -147,6 +148,7 @@ def ingest_sheets(body: SheetsIngestRequest, tenant: EditorTenant, session: Sess
         data_source_id=body.data_source_id,
         name=body.name,
         mapping=body.mapping,
+        mode=body.mode,
     )
 
 

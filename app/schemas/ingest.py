@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from app.models import LoadMode
 from app.schemas.common import MAX_ID, ORMModel
 
 
@@ -102,3 +103,8 @@ class SheetsIngestRequest(BaseModel):
     data_source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     name: str | None = Field(default=None, max_length=200)
     mapping: dict[str, str] | None = None
+    mode: LoadMode = Field(
+        default=LoadMode.REPLACE,
+        description="`replace` (default): the range's rows become the source's only data; earlier batches are "
+        "superseded. `append`: the rows are added to the source's current data. Scheduled refreshes always replace.",
+    )

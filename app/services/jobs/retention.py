@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import CursorResult
 from sqlalchemy.orm import Session
 
+from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.models import BatchStatus, IngestionBatch, RejectedRow, Role, StagingRow
@@ -126,6 +127,7 @@ def purge_expired(now: datetime | None = None, days: int | None = None) -> Reten
             rejected_rows + done.rejected_rows,
         )
     result = RetentionResult(batches, staging_rows, rejected_rows, abandoned)
+    metrics.count_retention(staging_rows, rejected_rows)
     logger.info(
         "retention (%d days): %d batches purged (%d staging rows, %d rejected rows) in %d orgs; %d abandoned uploads",
         days,

@@ -10,6 +10,7 @@ import pytest
 
 from app.core.config import get_settings
 from app.core.db import session_scope
+from app.models import Role
 from app.services.ingest import batches as batch_service
 from app.services.ingest import pipeline
 from app.services.tenancy import Tenant
@@ -147,3 +148,26 @@ def test_a_file_refused_in_the_background_fails_with_the_reason(client, org_a):
     assert done["status"] == "failed"
     assert done["error"].startswith("This file looks like an XLSX workbook")
     assert curated_totals(org_a.id) == (0, 0)
+
+
+def test_a_rolled_back_request_leaves_no_spooled_file(org_a, private_tmp):
+    import io
+
+    from app.services.ingest import uploads as upload_service
+
+    tenant = Tenant(org_id=org_a.id, user_id=org_a.users["Editor"], role=Role.EDITOR)
+    request = upload_service.UploadRequest("csv", "vendas.csv", respond_async=True)
+    spooled: list[int] = []
+
+    def accept_then_fail() -> None:
+        with session_scope(org_a.id) as s:
+            outcome = upload_service.ingest_upload(s, tenant, io.BytesIO(make_csv(sample_rows(3))), request)
+            assert outcome.accepted is not None
+            spooled.append(len(list(private_tmp.glob("painel-upload-*"))))
+            raise RuntimeError("the commit failed")
+
+    with pytest.raises(RuntimeError, match="the commit failed"):
+        accept_then_fail()
+    assert spooled == [1]
+    assert list(private_tmp.glob("painel-upload-*")) == []
+    assert stored_counts(org_a.id)["ingestion_batches"] == 0

@@ -57,10 +57,15 @@ def spool_to_disk(fileobj: IO[bytes], kind: str) -> str:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(fileobj, out, 1 << 20)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        discard(path)
         raise
     return path
+
+
+def discard(path: str) -> None:
+    """Remove a spooled upload (its load ran, or will never run)."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -117,5 +122,4 @@ def run_load(load: BackgroundLoad) -> None:
         batch_service.record_failure(tenant, load.batch_id, f"unexpected error: {type(exc).__name__}")
     finally:
         batch_service.forget_progress(tenant, load.batch_id)
-        with contextlib.suppress(OSError):
-            os.unlink(load.path)
+        discard(load.path)

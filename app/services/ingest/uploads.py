@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO, cast
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -179,6 +180,8 @@ def _accept(
     session.add(batch)
     session.flush()
     path = background.spool_to_disk(fileobj, request.kind)
+    # The load starts only after the commit; if the request's transaction rolls back instead, drop the copy.
+    event.listen(session, "after_soft_rollback", lambda *_: background.discard(path), once=True)
     load = background.BackgroundLoad(tenant, batch.id, source.id, request.kind, path, options, reader_options)
     context = contextvars.copy_context()  # the request's id and identity, for the load's logs and audit events
     return UploadOutcome(accepted=BatchRead.model_validate(batch), start=lambda: background.submit(load, context))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,7 +42,7 @@ logger = logging.getLogger("painel")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    """Start the in-process scheduler with the app and stop it (waiting for running jobs) with it."""
+    """Start the in-process scheduler with the app and stop it (waiting for running jobs and background uploads)."""
     scheduler = None
     if get_settings().SCHEDULER_ENABLED:
         from app.cron.scheduler import create_background_scheduler
@@ -54,6 +55,9 @@ async def lifespan(app: FastAPI):
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        from app.services.ingest import background
+
+        await asyncio.to_thread(background.shutdown)  # a running load finishes (or fails) before the process ends
         metrics.process_exiting()
 
 

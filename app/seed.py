@@ -133,9 +133,10 @@ def seed_demo() -> BatchReportRead:
             session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER))
             session.flush()
         tenant = Tenant(org_id=org.id, user_id=user.id, role=Role.OWNER)
-        report, _ = upload_service.ingest_upload(
-            session, tenant, "csv", io.BytesIO(demo_csv()), DEMO_FILE, name="Vendas (demo)"
-        )
+        request = upload_service.UploadRequest("csv", DEMO_FILE, name="Vendas (demo)", synchronous=True)
+        report = upload_service.ingest_upload(session, tenant, io.BytesIO(demo_csv()), request).report
+        if report is None:  # pragma: no cover - a synchronous upload always reports
+            raise RuntimeError("the demo upload did not report")
         seed_demo_dashboard(session, tenant)
         return report
 

@@ -157,3 +157,18 @@ def test_unknown_methods_share_one_label_value(client, method):
     client.request(method, "/health")
     labels = {dict(key[1]).get("method") for key in samples(client) if key[0] == "painel_http_requests_total"}
     assert method not in labels and "OTHER" in labels
+
+
+def test_retention_counts_the_rows_it_removes(client, org_a):
+    from app.services.jobs import retention
+    from tests.services.test_retention import BAD, age
+
+    old = upload(client, org_a.headers("Editor"), make_csv(sample_rows(4)) + BAD).json()  # 5 staged, 1 rejected
+    upload(client, org_a.headers("Editor"), make_csv(sample_rows(2, seed=2)))
+    age([old["batch_id"]], days=400)
+    before = samples(client)
+    assert retention.purge_expired(days=30).staging_rows == 5
+    after = samples(client)
+    for table, removed in (("staging_rows", 5), ("rejected_rows", 1)):
+        name = "painel_retention_rows_removed_total"
+        assert value(after, name, table=table) - value(before, name, table=table) == removed

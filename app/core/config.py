@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     SCHEDULER_ENABLED: bool = True
     MAX_UPLOAD_MB: int = Field(default=50, gt=0)
     MAX_UPLOAD_ROWS: int = Field(default=2_000_000, gt=0)
+    # Uploads larger than this (MB) answer 202 at once and load in the background (0: only on Prefer: respond-async).
+    ASYNC_UPLOAD_MB: float = Field(default=10, ge=0)
+    ASYNC_UPLOAD_WORKERS: int = Field(default=2, ge=1, le=16)
+    # Staging and rejected rows of batches that are no longer current are removed this many days after they
+    # finished (they can then no longer be restored); 0 keeps them forever.
+    RETENTION_DAYS: int = Field(default=30, ge=0)
     MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     SECRETS_KEY: str | None = None
@@ -156,6 +162,11 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.MAX_UPLOAD_MB * 1024 * 1024
+
+    @property
+    def async_upload_bytes(self) -> int | None:
+        """Uploads above this size load in the background; None: only when the client asks for it."""
+        return int(self.ASYNC_UPLOAD_MB * 1024 * 1024) if self.ASYNC_UPLOAD_MB > 0 else None
 
 
 def _dev_secret(name: str, factory) -> str:

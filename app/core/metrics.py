@@ -63,6 +63,11 @@ JOB_RUN_SECONDS = Histogram(
     buckets=_LONG_BUCKETS,
 )
 SCHEDULER_TICKS = Counter("painel_scheduler_ticks", "Scheduler ticks run (each looks for due sources).")
+RETENTION_ROWS = Counter(
+    "painel_retention_rows_removed",
+    "Staging and rejected rows removed by retention (RETENTION_DAYS), by table.",
+    ["table"],
+)
 DB_POOL_IN_USE = Gauge(
     "painel_db_pool_connections_in_use",
     "Application database connections checked out of the SQLAlchemy pool (summed over live workers).",
@@ -131,6 +136,12 @@ def observe_job_run(status: str, seconds: float) -> None:
 
 def count_tick() -> None:
     SCHEDULER_TICKS.inc()
+
+
+def count_retention(staging_rows: int, rejected_rows: int) -> None:
+    """Record the rows one retention run removed."""
+    RETENTION_ROWS.labels("staging_rows").inc(staging_rows)
+    RETENTION_ROWS.labels("rejected_rows").inc(rejected_rows)
 
 
 def watch_pool(engine: Engine) -> None:

@@ -12,10 +12,13 @@ from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.services.jobs import due as due_service
+from app.services.jobs import retention as retention_service
 
 logger = logging.getLogger("painel.scheduler")
 
 TICK_JOB_ID = "painel-tick"
+RETENTION_JOB_ID = "painel-retention"
+RETENTION_AT = {"hour": 3, "minute": 30}  # daily, UTC: a quiet hour for Brazilian orgs
 
 
 def tick() -> dict[str, int]:
@@ -46,8 +49,20 @@ def _run_safely(item: due_service.Due) -> int | None:
         return None
 
 
+def retention() -> retention_service.RetentionResult:
+    """Remove the staged rows of batches past RETENTION_DAYS in every org (the daily job; see jobs.retention)."""
+    return retention_service.purge_expired()
+
+
+def _retention_safely() -> None:
+    try:
+        retention()
+    except Exception:  # a failed purge is retried the next day; it must not stop the scheduler
+        logger.exception("retention failed")
+
+
 def configure(scheduler: BaseScheduler) -> BaseScheduler:
-    """Add the tick job with deliberate misfire behaviour."""
+    """Add the tick job with deliberate misfire behaviour, and the daily retention job."""
     seconds = get_settings().SCHEDULER_TICK_SECONDS
     scheduler.add_job(
         tick,
@@ -62,6 +77,18 @@ def configure(scheduler: BaseScheduler) -> BaseScheduler:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=seconds,
+    )
+    # Daily; a run missed while the process was down runs when it is back (within 12 h), once. Several scheduler
+    # processes may run it at once: each org's batches are locked with SKIP LOCKED and the purge is idempotent.
+    scheduler.add_job(
+        _retention_safely,
+        "cron",
+        **RETENTION_AT,
+        id=RETENTION_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=12 * 3600,
     )
     return scheduler
 

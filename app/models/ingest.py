@@ -37,9 +37,17 @@ class SourceType(str, enum.Enum):
 
 
 class BatchStatus(str, enum.Enum):
-    LOADED = "loaded"  # the source's current data
-    SUPERSEDED = "superseded"  # replaced by a later full refresh
+    PROCESSING = "processing"  # an upload answered 202 and still loading in the background
+    LOADED = "loaded"  # the source's current data (one batch after a replace, several after appends)
+    SUPERSEDED = "superseded"  # replaced by a later full refresh, or by restoring another batch
     FAILED = "failed"
+
+
+class LoadMode(str, enum.Enum):
+    """How a batch lands in its source: replace makes it the only current batch; append adds its rows."""
+
+    REPLACE = "replace"
+    APPEND = "append"
 
 
 class DataSource(OrgScoped, TimestampMixin, Base):
@@ -62,6 +70,7 @@ class IngestionBatch(OrgScoped, Base):
     __table_args__ = (
         Index("ix_ingestion_batches_org_source", "organization_id", "data_source_id", "id"),
         Index("ix_ingestion_batches_org_finished", "organization_id", "finished_at"),
+        Index("ix_ingestion_batches_status_finished", "status", "finished_at"),  # retention's scan, across orgs
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +86,14 @@ class IngestionBatch(OrgScoped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    mode: Mapped[LoadMode] = mapped_column(
+        str_enum(LoadMode, "load_mode", 16), nullable=False, default=LoadMode.REPLACE, server_default="replace"
+    )
+    # Rows read so far by a background load (committed apart from the load, so a client can show progress).
+    rows_processed: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when retention removed the batch's staging and rejected rows: it can no longer be restored.
+    rows_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class StagingRow(BulkOrgScoped, Base):

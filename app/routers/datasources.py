@@ -16,10 +16,12 @@ from app.schemas.datasources import (
     GoogleCredentialRead,
     GoogleCredentialUpdate,
 )
+from app.schemas.ingest import BatchHistoryRead
 from app.schemas.jobs import JobRunRead
 from app.services import connections, rate_limits
 from app.services import datasources as datasource_service
 from app.services import sheets as sheets_service
+from app.services.ingest import batches as batch_service
 from app.services.jobs import runs as run_service
 
 router = APIRouter(prefix="/datasources", tags=["datasources"])
@@ -72,3 +74,12 @@ def delete_source(source_id: Id, tenant: AdminTenant, session: SessionDep) -> No
 def run_source(source_id: Id, tenant: EditorTenant, session: SessionDep) -> JobRunRead:
     """Ingest the source now; answers the run record (status success, failed or skipped)."""
     return run_service.run_source_now(session, tenant, source_id)
+
+
+@router.get("/{source_id}/batches", response_model=Page[BatchHistoryRead])
+def list_source_batches(
+    source_id: Id, tenant: ViewerTenant, session: SessionDep, page: Paging
+) -> Page[BatchHistoryRead]:
+    """The source's batch history, newest first: status, file, row counts, who and when, and whether each batch can
+    still be restored (POST /ingest/batches/{id}/restore)."""
+    return batch_service.list_source_batches(session, tenant, source_id, page)

@@ -261,6 +261,9 @@ def test_uploads_record_the_source_and_the_batch_not_the_rows(client, org_a):
         "rows_received": {"after": 5},
         "rows_loaded": {"after": 5},
         "rows_rejected": {"after": 0},
+        "mode": {"after": "replace"},
+        "error": {"after": None},
+        "restored_at": {"after": None},
     }
     assert events_of(r) == [
         expected(org_a, "Editor", "datasource.created", "datasource", source_id, source),

@@ -137,3 +137,21 @@ def test_credentials_never_returned(client, org_a, sheets):
     for path in ("/datasources", "/ingest/batches", "/jobs/runs", "/auth/me"):
         text = client.get(path, headers=org_a.headers()).text
         assert "PRIVATE KEY" not in text and sa["private_key"][40:80] not in text
+
+
+def test_sheets_append_mode_adds_the_range_again(client, org_a, sheets):
+    from tests.ingest_helpers import assert_rollups_match_facts, curated_totals
+
+    assert put_creds(client, org_a, service_account()).status_code == 200
+    first = ingest(client, org_a).json()
+    one = curated_totals(org_a.id, first["data_source_id"])
+    assert one == (Decimal("1234.56") + Decimal("1000.50") + Decimal("99.9"), 3)
+    again = ingest(client, org_a, data_source_id=first["data_source_id"], mode="append")
+    assert again.status_code == 201, again.text
+    assert again.json()["mode"] == "append"
+    assert curated_totals(org_a.id, first["data_source_id"]) == (one[0] * 2, 6)
+    assert_rollups_match_facts()
+    replaced = ingest(client, org_a, data_source_id=first["data_source_id"])
+    assert replaced.json()["mode"] == "replace"
+    assert curated_totals(org_a.id, first["data_source_id"]) == one
+    assert_rollups_match_facts()

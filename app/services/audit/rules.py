@@ -60,6 +60,10 @@ def _user_action(verb: str, secrets: dict[str, Any]) -> str:
     return "user.password_changed" if "password" in secrets else f"user.{verb}"
 
 
+def _batch_action(verb: str, changes: dict[str, Any]) -> str:
+    return "batch.restored" if verb == "updated" and "restored_at" in changes else f"batch.{verb}"
+
+
 def _organization_action(verb: str, changes: dict[str, Any]) -> str:
     return "organization.embed_tokens_revoked" if "embed_signing_key" in changes else f"organization.{verb}"
 
@@ -147,8 +151,13 @@ RULES: dict[type, Rule] = {
             "rows_received": "rows_received",
             "rows_loaded": "rows_loaded",
             "rows_rejected": "rows_rejected",
+            "mode": "mode",
+            "error": "error",
+            "restored_at": "restored_at",
         },
-        bulk_side_effects=frozenset({"status"}),  # superseded by a new batch, whose batch.created says so
+        # Superseded by a new or restored batch, whose own event says so.
+        bulk_side_effects=frozenset({"status"}),
+        action_of=_batch_action,
     ),
     Dashboard: Rule("dashboard", {"name": "name", "description": "description"}),
     # The key's digest is never recorded; last_used_at changes are not events (no "updated" verb).

@@ -1,17 +1,20 @@
-"""Reading ingestion batches: list, detail, rejected rows, preview."""
+"""Ingestion batches: list, detail, a source's history, rejected rows, preview, the upload report, duplicates and the
+progress of background loads."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
-from app.core.db import session_scope
-from app.models import BatchStatus, Fact, IngestionBatch, RejectedRow, StagingRow
+from app.core.db import get_engine, session_scope
+from app.models import BatchStatus, Fact, IngestionBatch, LoadMode, RejectedRow, StagingRow
+from app.models.base import utcnow
 from app.schemas.common import Page, PageParams
 from app.schemas.ingest import (
+    BatchHistoryRead,
     BatchPreviewRead,
     BatchRead,
     BatchReportRead,
@@ -19,31 +22,40 @@ from app.schemas.ingest import (
     RejectedRowRead,
     StagingPreviewRow,
 )
+from app.services import datasources as datasource_service
 from app.services.exports import Column, ExportFile, ExportOptions, Table, export_tables
 from app.services.exports.files import file_stem
 from app.services.pagination import fetch_page
-from app.services.tenancy import Tenant, get_scoped_or_404, scoped_select
+from app.services.tenancy import Tenant, get_scoped, get_scoped_or_404, scoped_select, scoped_update
 
 REJECTED_SAMPLE = 20
+R = TypeVar("R", BatchRead, BatchHistoryRead)
 
 
-def get_batch(session: Session, tenant: Tenant, batch_id: int) -> IngestionBatch:
-    return get_scoped_or_404(session, tenant, IngestionBatch, batch_id, "Batch")
+def get_batch(session: Session, tenant: Tenant, batch_id: int, *, lock: bool = False) -> IngestionBatch:
+    return get_scoped_or_404(session, tenant, IngestionBatch, batch_id, "Batch", lock=lock)
 
 
-def current_batch_with_content(session: Session, tenant: Tenant, source_id: int, sha256: str) -> IngestionBatch | None:
-    """The source's current batch if it was loaded from exactly this content."""
+def duplicate_of(
+    session: Session, tenant: Tenant, source_id: int, sha256: str, request: dict[str, Any], mode: LoadMode
+) -> IngestionBatch | None:
+    """The current batch that makes loading this content again a no-op: in replace mode, the source's only current
+    batch; in append mode, any current batch (appending it again would count its rows twice). Same content and
+    same reading options (`request`) only."""
     stmt = (
         scoped_select(tenant, IngestionBatch)
-        .where(
-            IngestionBatch.data_source_id == source_id,
-            IngestionBatch.status == BatchStatus.LOADED,
-        )
+        .where(IngestionBatch.data_source_id == source_id, IngestionBatch.status == BatchStatus.LOADED)
         .order_by(IngestionBatch.id.desc())
-        .limit(1)
     )
-    batch = session.scalars(stmt).first()
-    return batch if batch is not None and batch.content_sha256 == sha256 else None
+    current = session.scalars(stmt.limit(1 if mode is LoadMode.APPEND else 2)).all()
+    if mode is LoadMode.APPEND:
+        same = stmt.where(IngestionBatch.content_sha256 == sha256)
+        candidates = [b for b in session.scalars(same.limit(20)) if b.details.get("request") == request]
+        return candidates[0] if candidates else None
+    if len(current) != 1:
+        return None
+    batch = current[0]
+    return batch if batch.content_sha256 == sha256 and batch.details.get("request") == request else None
 
 
 def list_batches(
@@ -57,8 +69,51 @@ def list_batches(
 
 
 def read_batch(session: Session, tenant: Tenant, batch_id: int) -> BatchRead:
-    """One batch of the caller's org."""
-    return BatchRead.model_validate(get_batch(session, tenant, batch_id))
+    """One batch of the caller's org (while it is processing, with its progress)."""
+    return _with_live_progress(BatchRead.model_validate(get_batch(session, tenant, batch_id)), tenant)
+
+
+def list_source_batches(session: Session, tenant: Tenant, source_id: int, page: PageParams) -> Page[BatchHistoryRead]:
+    """A source's batches, newest first, with whether each can still be restored (404 for another org's source)."""
+    source = datasource_service.get_source(session, tenant, source_id)
+    stmt = scoped_select(tenant, IngestionBatch).where(IngestionBatch.data_source_id == source.id)
+    found = fetch_page(session, stmt.order_by(IngestionBatch.id.desc()), page, BatchHistoryRead)
+    return found.model_copy(update={"items": [_with_live_progress(item, tenant) for item in found.items]})
+
+
+# SQLite has one writer at a time and the load holds it: there (one process by assumption) progress is kept here.
+_live_progress: dict[tuple[int, int], int] = {}
+
+
+def record_progress(tenant: Tenant, batch_id: int, rows: int) -> None:
+    """Commit a background load's progress in a short transaction of its own, while the load's stays open."""
+    if get_engine().dialect.name != "postgresql":
+        _live_progress[(tenant.org_id, batch_id)] = rows
+        return
+    with session_scope(tenant.org_id) as session:
+        session.execute(
+            scoped_update(tenant, IngestionBatch)
+            .where(IngestionBatch.id == batch_id, IngestionBatch.status == BatchStatus.PROCESSING)
+            .values(rows_processed=rows)
+        )
+
+
+def forget_progress(tenant: Tenant, batch_id: int) -> None:
+    _live_progress.pop((tenant.org_id, batch_id), None)
+
+
+def _with_live_progress(read: R, tenant: Tenant) -> R:
+    rows = _live_progress.get((tenant.org_id, read.id)) if read.status == BatchStatus.PROCESSING else None
+    return read if rows is None else read.model_copy(update={"rows_processed": rows})
+
+
+def record_failure(tenant: Tenant, batch_id: int, error: str) -> None:
+    """Mark a background load failed with its reason, after its transaction rolled back (nothing else changed)."""
+    with session_scope(tenant.org_id) as session:
+        batch = get_scoped(session, tenant, IngestionBatch, batch_id, lock=True)
+        if batch is None or batch.status is not BatchStatus.PROCESSING:
+            return  # its source was deleted meanwhile, or the reaper got there first
+        batch.status, batch.error, batch.finished_at = BatchStatus.FAILED, error[:2000], utcnow()
 
 
 def _rejected_rows(tenant: Tenant, batch_id: int) -> Select[Any]:
@@ -141,6 +196,7 @@ def batch_report(
         batch_id=batch.id,
         data_source_id=batch.data_source_id,
         status=batch.status.value,
+        mode=batch.mode.value,
         dry_run=False,
         duplicate=duplicate,
         rows_received=batch.rows_received,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.core import metrics
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
-from app.models import BatchStatus, DataSource, IngestionBatch
+from app.models import BatchStatus, DataSource, IngestionBatch, LoadMode
 from app.models.base import utcnow
 from app.schemas.ingest import BatchReportRead, RejectedRowRead
 from app.services import freshness
@@ -46,6 +46,12 @@ class LoadOptions:
     sha256: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     allow_empty: bool = False  # a query or sheet may legitimately return no rows; a file may not
+    batch_id: int | None = None  # a `processing` batch created when a background upload was accepted
+    progress: Callable[[int], None] | None = None  # told the rows read so far, after each chunk
+
+    @property
+    def mode(self) -> LoadMode:
+        return LoadMode.REPLACE if self.replace else LoadMode.APPEND
 
 
 def _check_row_limit(rows: int) -> None:
@@ -77,6 +83,25 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _promote(
+    session: Session, tenant: Tenant, source: DataSource, batch: IngestionBatch, options: LoadOptions, loaded: int
+) -> None:
+    """The batch's valid rows into facts; a replace supersedes the source's other current batches."""
+    inserted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
+    if inserted != loaded:
+        raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
+    if options.replace:
+        session.execute(
+            scoped_update(tenant, IngestionBatch)
+            .where(
+                IngestionBatch.data_source_id == source.id,
+                IngestionBatch.id != batch.id,
+                IngestionBatch.status == BatchStatus.LOADED,
+            )
+            .values(status=BatchStatus.SUPERSEDED)
+        )
 
 
 @metrics.observe_batch
@@ -121,7 +146,12 @@ def _load(
     }
 
     batch = None
-    if not options.dry_run:
+    details = {"detected": detected, "mapping": used_mapping, "header": header, **options.details}
+    if options.batch_id is not None:
+        # Accepted earlier and committed: its row is only written at the end, so the progress updates (another
+        # transaction) never wait for this one.
+        batch = batch_service.get_batch(session, tenant, options.batch_id)
+    elif not options.dry_run:
         if source is None:  # pragma: no cover - only a dry run may have no source yet
             raise RuntimeError("a load needs its data source")
         batch = IngestionBatch(
@@ -131,7 +161,8 @@ def _load(
             file_name=options.file_name,
             content_sha256=options.sha256,
             created_by=tenant.user_id,
-            details={"detected": detected, "mapping": used_mapping, "header": header, **options.details},
+            mode=options.mode,
+            details=details,
         )
         session.add(batch)
         session.flush()
@@ -153,27 +184,18 @@ def _load(
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
+            if options.progress is not None:
+                options.progress(received)
         if pending is not None:
             pending.result()
 
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows
     if batch is not None and source is not None:
-        inserted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
-        if inserted != loaded:
-            raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
-        if options.replace:
-            session.execute(
-                scoped_update(tenant, IngestionBatch)
-                .where(
-                    IngestionBatch.data_source_id == source.id,
-                    IngestionBatch.id != batch.id,
-                    IngestionBatch.status == BatchStatus.LOADED,
-                )
-                .values(status=BatchStatus.SUPERSEDED)
-            )
+        _promote(session, tenant, source, batch, options, loaded)
         batch.rows_received, batch.rows_loaded, batch.rows_rejected = received, loaded, rejected_rows
-        batch.finished_at = utcnow()
+        batch.status, batch.mode, batch.details = BatchStatus.LOADED, options.mode, details
+        batch.rows_processed, batch.finished_at = received, utcnow()
         freshness.bump(session, tenant)
         session.flush()
     if batch is not None:
@@ -182,6 +204,7 @@ def _load(
         batch_id=None,
         data_source_id=source.id if source else None,
         status="dry_run",
+        mode=options.mode.value,
         dry_run=True,
         duplicate=False,
         rows_received=received,

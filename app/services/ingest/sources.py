@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import Unprocessable
-from app.models import DataSource, SourceType
+from app.models import DataSource, LoadMode, SourceType
 from app.schemas.datasources import SqlConfig
 from app.schemas.ingest import BatchReportRead
 from app.services import connections
@@ -49,9 +49,15 @@ class _Deadline:
 
 
 def ingest_source(
-    session: Session, tenant: Tenant, source: DataSource, *, deadline: float | None = None
+    session: Session,
+    tenant: Tenant,
+    source: DataSource,
+    *,
+    deadline: float | None = None,
+    mode: LoadMode = LoadMode.REPLACE,
 ) -> BatchReportRead | None:
-    """Load a source by its type through the one pipeline; None for file sources (nothing to fetch)."""
+    """Load a source by its type through the one pipeline; None for file sources (nothing to fetch). `mode` applies
+    to Sheets (SQL sources replace, or append when incremental)."""
     deadline = deadline or time.monotonic() + get_settings().JOB_TIMEOUT_SECONDS
     if source.type is SourceType.SQL:
         return _ingest_sql(session, tenant, source, deadline)
@@ -66,7 +72,12 @@ def ingest_source(
             tenant,
             source,
             _Deadline(reader, deadline),
-            LoadOptions(mapping=config.get("mapping"), allow_empty=True, details={"source": "google_sheets"}),
+            LoadOptions(
+                mapping=config.get("mapping"),
+                allow_empty=True,
+                replace=mode is LoadMode.REPLACE,
+                details={"source": "google_sheets"},
+            ),
         )
     return None
 
@@ -143,8 +154,10 @@ def ingest_sheet(
     data_source_id: int | None = None,
     name: str | None = None,
     mapping: dict[str, str] | None = None,
+    mode: LoadMode = LoadMode.REPLACE,
 ) -> BatchReportRead:
-    """POST /ingest/sheets: read a range into a google_sheets source (created when none is given)."""
+    """POST /ingest/sheets: read a range into a google_sheets source (created when none is given); `mode` replaces
+    the source's data or appends to it."""
     config = {"spreadsheet_id": spreadsheet_id, "range": range_name, "mapping": mapping}
     if data_source_id is not None:
         source = datasource_service.get_source(session, tenant, data_source_id, lock=True)
@@ -159,7 +172,7 @@ def ingest_sheet(
         source = datasource_service.get_or_create_source(session, tenant, SourceType.GOOGLE_SHEETS, source_name)
         source.config_json = config
     session.flush()
-    report = ingest_source(session, tenant, source)
+    report = ingest_source(session, tenant, source, mode=mode)
     if report is None:  # pragma: no cover - a google_sheets source always loads
         raise RuntimeError("a Sheets source produced no batch")
     return report

@@ -1,22 +1,28 @@
-"""CSV and XLSX uploads: size and identity checks, the target source, then the one pipeline."""
+"""CSV and XLSX uploads: size and identity checks, the target source, then the one pipeline (in the request, or in
+the background for large uploads)."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
-from typing import IO, BinaryIO, cast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO, cast
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
 from app.core.limits import json_text_problem
-from app.models import DataSource, SourceType
-from app.schemas.ingest import BatchReportRead
+from app.models import BatchStatus, DataSource, IngestionBatch, LoadMode, SourceType
+from app.schemas.ingest import BatchRead, BatchReportRead
 from app.services import datasources as datasource_service
+from app.services.ingest import background
 from app.services.ingest import batches as batch_service
 from app.services.ingest.pipeline import LoadOptions, load_table
-from app.services.ingest.readers import CsvReader, XlsxReader
+from app.services.ingest.readers import ReadOptions, open_reader
 from app.services.tenancy import Tenant
 
 UPLOAD_TYPES = {"csv": SourceType.CSV_UPLOAD, "xlsx": SourceType.XLSX_UPLOAD}
@@ -74,22 +80,46 @@ def _target_source(
     return datasource_service.get_or_create_source(session, tenant, UPLOAD_TYPES[kind], source_name)
 
 
-def ingest_upload(
-    session: Session,
-    tenant: Tenant,
-    kind: str,
-    fileobj: IO[bytes],
-    file_name: str,
-    *,
-    data_source_id: int | None = None,
-    name: str | None = None,
-    mapping: str | None = None,
-    sheet: str | None = None,
-    dry_run: bool = False,
-) -> tuple[BatchReportRead, bool]:
-    """Ingest one uploaded file; returns (report, created). The same file again for the same source is
-    answered with the existing batch (created=False) and changes nothing."""
-    explicit_mapping = parse_mapping(mapping)
+@dataclass(frozen=True)
+class UploadRequest:
+    """What a client sent with a file, besides the file itself."""
+
+    kind: str  # "csv" or "xlsx"
+    file_name: str
+    data_source_id: int | None = None
+    name: str | None = None
+    mapping: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    dry_run: bool = False
+    mode: LoadMode = LoadMode.REPLACE
+    respond_async: bool = False  # the client sent `Prefer: respond-async`
+    synchronous: bool = False  # never in the background, whatever the size (scripts such as the demo seed)
+
+
+@dataclass
+class UploadOutcome:
+    """A synchronous upload's report (created: a new batch, else the identical file was already current), or a
+    background load's accepted batch and the job to start once the request's transaction has committed."""
+
+    report: BatchReportRead | None = None
+    created: bool = False
+    accepted: BatchRead | None = None
+    start: Callable[[], None] | None = None
+
+
+def _runs_in_background(request: UploadRequest, size: int) -> bool:
+    threshold = get_settings().async_upload_bytes
+    if request.dry_run or request.synchronous:
+        return False
+    return request.respond_async or (threshold is not None and size > threshold)
+
+
+def ingest_upload(session: Session, tenant: Tenant, fileobj: IO[bytes], request: UploadRequest) -> UploadOutcome:
+    """Ingest one uploaded file. The same file again for the same source (same reading options; in replace mode
+    its only current batch, in append mode any current one) is answered with the existing batch and changes
+    nothing. Large uploads, or on request, are accepted as a `processing` batch and load in the background."""
+    explicit_mapping = parse_mapping(request.mapping)
     sha256, size = _sha256_and_size(fileobj)
     limit = get_settings().max_upload_bytes
     if size > limit:
@@ -97,21 +127,61 @@ def ingest_upload(
             f"The file is {size / 2**20:.1f} MB; the limit is {limit // 2**20} MB (MAX_UPLOAD_MB).",
             code="file_too_large",
         )
+    in_background = _runs_in_background(request, size)
     binary = cast(BinaryIO, fileobj)  # an upload's spooled file: the readers only read and seek it
-    reader = CsvReader(binary) if kind == "csv" else XlsxReader(binary, sheet=sheet or None)
-    source = _target_source(session, tenant, kind, data_source_id, name, file_name, dry_run)
-    if source is not None and not dry_run:
-        existing = batch_service.current_batch_with_content(session, tenant, source.id, sha256)
-        if existing is not None and existing.details.get("request") == {
-            "mapping": explicit_mapping,
-            "sheet": sheet or None,
-        }:
-            return batch_service.batch_report(session, tenant, existing, duplicate=True), False
+    reader_options = ReadOptions(sheet=request.sheet or None, header_row=request.header_row)
+    # A background load reads the file later; in a request, refusals come before any source is created.
+    reader = None if in_background else open_reader(request.kind, binary, reader_options)
+    source = _target_source(
+        session, tenant, request.kind, request.data_source_id, request.name, request.file_name, request.dry_run
+    )
+    reading: dict[str, Any] = {"mapping": explicit_mapping, "sheet": request.sheet or None}
+    if request.header_row is not None:
+        reading["header_row"] = request.header_row
+    if source is not None and not request.dry_run:
+        existing = batch_service.duplicate_of(session, tenant, source.id, sha256, reading, request.mode)
+        if existing is not None:
+            return UploadOutcome(report=batch_service.batch_report(session, tenant, existing, duplicate=True))
     options = LoadOptions(
         mapping=explicit_mapping,
-        dry_run=dry_run,
-        file_name=file_name[:255],
+        dry_run=request.dry_run,
+        replace=request.mode is LoadMode.REPLACE,
+        file_name=request.file_name[:255],
         sha256=sha256,
-        details={"request": {"mapping": explicit_mapping, "sheet": sheet or None}},
+        details={"request": reading},
     )
-    return load_table(session, tenant, source, reader, options), True
+    if reader is not None:
+        return UploadOutcome(report=load_table(session, tenant, source, reader, options), created=True)
+    if source is None:  # pragma: no cover - only a dry run has no source, and dry runs never go to the background
+        raise RuntimeError("a background load needs its data source")
+    return _accept(session, tenant, source, fileobj, request, options, reader_options)
+
+
+def _accept(
+    session: Session,
+    tenant: Tenant,
+    source: DataSource,
+    fileobj: IO[bytes],
+    request: UploadRequest,
+    options: LoadOptions,
+    reader_options: ReadOptions,
+) -> UploadOutcome:
+    """Record a `processing` batch (committed with the request) and prepare its background load."""
+    batch = IngestionBatch(
+        organization_id=tenant.org_id,
+        data_source_id=source.id,
+        status=BatchStatus.PROCESSING,
+        mode=request.mode,
+        file_name=options.file_name,
+        content_sha256=options.sha256,
+        created_by=tenant.user_id,
+        details=dict(options.details),
+    )
+    session.add(batch)
+    session.flush()
+    path = background.spool_to_disk(fileobj, request.kind)
+    # The load starts only after the commit; if the request's transaction rolls back instead, drop the copy.
+    event.listen(session, "after_soft_rollback", lambda *_: background.discard(path), once=True)
+    load = background.BackgroundLoad(tenant, batch.id, source.id, request.kind, path, options, reader_options)
+    context = contextvars.copy_context()  # the request's id and identity, for the load's logs and audit events
+    return UploadOutcome(accepted=BatchRead.model_validate(batch), start=lambda: background.submit(load, context))

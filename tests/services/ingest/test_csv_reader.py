@@ -325,3 +325,30 @@ def test_reads_are_bounded_and_the_caller_file_stays_open() -> None:
     reader = CsvReader(handle)
     assert sum(len(chunk.rows) for chunk in reader.chunks(10_000)) == 50_000
     assert not handle.closed
+
+
+# --- where the header is -----------------------------------------------------------------------------------------
+
+
+def test_title_lines_above_the_header_are_not_data():
+    data = "Relatório de vendas\r\n\r\nData;Valor\r\n01/01/2024;1,00\r\n\r\n02/01/2024;2,00\r\n".encode("cp1252")
+    reader = reader_for(data)
+    assert (reader.header, reader.header_line) == (["Data", "Valor"], 3)
+    assert read_all(reader) == ([4, 6], [["01/01/2024", "1,00"], ["02/01/2024", "2,00"]], [])
+
+
+def test_a_single_column_file_keeps_its_first_line_as_the_header():
+    reader = reader_for(b"valor\n1\n2\n")
+    assert (reader.header, reader.header_line) == (["valor"], 1)
+    assert read_all(reader)[1] == [["1"], ["2"]]
+
+
+def test_header_row_picks_the_line_and_skips_everything_above():
+    data = b"Empresa;2024\nData;Valor\n01/01/2024;5\n"
+    assert reader_for(data).header == ["Empresa", "2024"]  # two values: read as the header when not told
+    reader = CsvReader(io.BytesIO(data), header_row=2)
+    assert (reader.header, reader.header_line) == (["Data", "Valor"], 2)
+    assert read_all(reader) == ([3], [["01/01/2024", "5"]], [])
+    inside = b'Nota;"duas\nlinhas"\nData;Valor\n'
+    with pytest.raises(Unprocessable, match="inside a record that starts at line 1"):
+        CsvReader(io.BytesIO(inside), header_row=2)

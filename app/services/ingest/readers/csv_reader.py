@@ -6,6 +6,9 @@ cp1252 if it has none of the five bytes cp1252 leaves undefined, else latin-1 (w
 Delimiter: among ; , TAB | the one giving the most consistent field count (> 1) over the first 50 non-blank
 records, ";" winning ties; a single-column file reports ",".
 Records: the stdlib csv module over a TextIOWrapper (quotes, doubled quotes, embedded newlines, CR/LF/CRLF).
+Header: the first non-blank record, skipping title lines above it (records with fewer than 2 non-empty fields, such
+as "Relatório de vendas", when a later one of the first 20 non-blank records has 2 or more); or the record starting
+at an explicit `header_row` line. Records above the header are not data.
 Blank records are skipped and not counted; short rows are padded with ""; trailing empty fields beyond the
 header are dropped; a row with more non-empty fields than the header becomes a bad row, as does a field over
 10 MB, a physical line over 16 MB, or a record spanning 1,000+ lines (an unclosed quote swallowing the file).
@@ -29,6 +32,7 @@ BLOCK_BYTES = 1 << 20
 HEAD_BYTES = 64 * 1024
 SAMPLE_CHARS = 256 * 1024
 SNIFF_RECORDS = 50
+HEADER_WINDOW = 20  # non-blank records searched for the header, past title lines
 MAX_FIELD_CHARS = 10 * 1024 * 1024
 MAX_LINE_CHARS = 16 * 1024 * 1024  # must stay >= BLOCK_BYTES: the scan only measures lines crossing block edges
 MAX_RECORD_LINES = 1_000
@@ -48,7 +52,7 @@ _FIELD_LIMIT_ERROR = "field larger than field limit"
 class CsvReader:
     """A CSV upload read as chunks of rows; refusals are raised from the constructor, before anything is stored."""
 
-    def __init__(self, fileobj: BinaryIO) -> None:
+    def __init__(self, fileobj: BinaryIO, header_row: int | None = None) -> None:
         if not fileobj.seekable():
             raise ValueError("CsvReader needs a seekable binary file")
         self._file = fileobj
@@ -58,7 +62,7 @@ class CsvReader:
         self.encoding, longest_line = _detect_encoding(fileobj, head)
         self._bounded_lines = longest_line > MAX_LINE_CHARS
         self.delimiter = self._sniff_delimiter()
-        self.header, self.header_line, self._header_end, self._header_records = self._read_header()
+        self.header, self.header_line, self._header_end, self._header_records = self._read_header(header_row)
 
     def info(self) -> dict[str, object]:
         return {"encoding": self.encoding, "delimiter": self.delimiter}
@@ -165,21 +169,65 @@ class CsvReader:
             text.detach()
         return sniff_delimiter(sample, complete=len(sample) < SAMPLE_CHARS)
 
-    def _read_header(self) -> tuple[list[str], int, int, int]:
+    def _read_header(self, header_row: int | None) -> tuple[list[str], int, int, int]:
         """(header, its first line, its last line, records consumed up to and including it)."""
+        window: list[tuple[list[str], int, int, int]] = []
         with self._text() as (reader, _lines):
             consumed = last_end = 0
             try:
                 for fields in reader:
                     consumed += 1
                     start, last_end = last_end + 1, reader.line_num
-                    if "".join(fields).strip():
-                        return clean_header(fields), start, last_end, consumed
+                    blank = not "".join(fields).strip()
+                    if header_row is not None:
+                        if start <= header_row <= last_end:
+                            return _given_header(fields, header_row, start, blank), start, last_end, consumed
+                    elif not blank:
+                        window.append((fields, start, last_end, consumed))
+                        if len(window) >= HEADER_WINDOW or _filled(fields) >= 2:
+                            break  # the header is the first record with 2+ values: no need to read further
             except (csv.Error, _LineTooLong) as exc:
+                if window:  # a broken record below a title line: the header rule decides among those read
+                    return _chosen_header(window)
                 raise Unprocessable(
                     f"The header line (line {last_end + 1}) could not be read: it is too long.", code="malformed_csv"
                 ) from exc
-        raise Unprocessable("The file is empty", code="empty_file")
+        if header_row is not None:
+            raise Unprocessable(
+                f"header_row is {header_row} but the file has {last_end} lines.", code="invalid_header_row"
+            )
+        if not window:
+            raise Unprocessable("The file is empty", code="empty_file")
+        return _chosen_header(window)
+
+
+def _filled(fields: list[str]) -> int:
+    return sum(1 for value in fields if value.strip())
+
+
+def _chosen_header(window: list[tuple[list[str], int, int, int]]) -> tuple[list[str], int, int, int]:
+    fields, start, end, consumed = window[header_record([fields for fields, *_ in window])]
+    return clean_header(fields), start, end, consumed
+
+
+def _given_header(fields: list[str], header_row: int, start: int, blank: bool) -> list[str]:
+    if blank:
+        raise Unprocessable(f"header_row {header_row} is a blank line.", code="invalid_header_row")
+    if start != header_row:
+        raise Unprocessable(
+            f"header_row {header_row} is inside a record that starts at line {start} (a quoted value spans lines).",
+            code="invalid_header_row",
+        )
+    return clean_header(fields)
+
+
+def header_record(records: list[list[str]]) -> int:
+    """Which of the first non-blank records is the header: title lines (fewer than 2 non-empty fields) above the
+    first record with 2 or more are skipped; with no such record, the first one is the header."""
+    for i, fields in enumerate(records):
+        if _filled(fields) >= 2:
+            return i
+    return 0
 
 
 def sniff_delimiter(sample: str, complete: bool = True) -> str:

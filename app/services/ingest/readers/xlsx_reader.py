@@ -14,7 +14,8 @@ Header rule: among the first 20 non-empty rows, a row is header-like when it has
 the header is the first header-like row whose non-empty cell count is the largest of those 20 rows (title rows such
 as "Relatório de Vendas 2024" above it are skipped). If no header-like row reaches that count (e.g. a header with
 blank cells above wider numeric rows), the header-like row with the most non-empty cells wins; with no header-like
-row at all, the first non-empty row is the header. Rows above the header are not data.
+row at all, the first non-empty row is the header. An explicit `header_row` (the sheet's row number) wins. Rows above
+the header are not data.
 A data row with non-empty cells beyond the header's width is a bad row; empty cells beyond it are dropped.
 """
 
@@ -89,6 +90,7 @@ class XlsxReader:
         max_uncompressed_bytes: int = 200 * 1024 * 1024,
         max_ratio: float = 100,
         engine: str | None = None,
+        header_row: int | None = None,
     ) -> None:
         if engine not in (None, *ENGINES):
             raise ValueError(f"engine must be one of {ENGINES}")
@@ -110,7 +112,7 @@ class XlsxReader:
             _CalamineRows(fileobj, target.name) if self.engine == "calamine" else _OpenpyxlRows(fileobj, target.name)
         )
         try:
-            self.header, self.header_line = self._find_header()
+            self.header, self.header_line = self._find_header(header_row)
         except BaseException:
             self.close()
             raise
@@ -156,7 +158,9 @@ class XlsxReader:
         if count:
             yield chunk
 
-    def _find_header(self) -> tuple[list[str], int]:
+    def _find_header(self, header_row: int | None) -> tuple[list[str], int]:
+        if header_row is not None:
+            return self._given_header(header_row)
         window: list[tuple[int, list[object]]] = []
         for number, cells in self._source.rows():
             window.append((number, cells))
@@ -166,6 +170,23 @@ class XlsxReader:
             raise Unprocessable(f"The sheet {self.sheet!r} is empty.", code="empty_file")
         number, cells = window[header_index([cells for _number, cells in window])]
         return clean_header(cells), number
+
+    def _given_header(self, header_row: int) -> tuple[list[str], int]:
+        last = 0
+        for number, cells in self._source.rows():
+            if number == header_row:
+                return clean_header(cells), number
+            if number > header_row:
+                break
+            last = number
+        else:
+            raise Unprocessable(
+                f"header_row is {header_row} but the sheet {self.sheet!r} has data only up to row {last}.",
+                code="invalid_header_row",
+            )
+        raise Unprocessable(
+            f"header_row {header_row} is an empty row of sheet {self.sheet!r}.", code="invalid_header_row"
+        )
 
 
 def header_index(rows: list[list[object]]) -> int:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     SCHEDULER_ENABLED: bool = True
     MAX_UPLOAD_MB: int = Field(default=50, gt=0)
     MAX_UPLOAD_ROWS: int = Field(default=2_000_000, gt=0)
+    # CSV loads on Postgres: parse and validate in SQL after one COPY (app/services/ingest/copy_path); false keeps
+    # the Python parser (the kill switch; SQLite, XLSX and dry runs always take the Python path).
+    INGEST_COPY_PATH: bool = True
     MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     SECRETS_KEY: str | None = None

@@ -27,8 +27,11 @@ from app.services import freshness
 from app.services.ingest import batches as batch_service
 from app.services.ingest import mapping as mapping_rules
 from app.services.ingest import staging
+from app.services.ingest.copy_path import load as copy_load
+from app.services.ingest.copy_path import text_table
+from app.services.ingest.copy_path.parse import parse_into_staging
 from app.services.ingest.readers.base import Chunk, TableReader
-from app.services.ingest.transform import Profiler, transform_chunk
+from app.services.ingest.transform import ColumnProfile, Profiler, transform_chunk
 from app.services.tenancy import Tenant, scoped_update
 
 CHUNK_ROWS = 25_000  # two chunks are alive at once (parsing and staging): this bounds memory
@@ -79,6 +82,39 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _stage_in_python(
+    session: Session,
+    tenant: Tenant,
+    batch: IngestionBatch | None,
+    header: list[str],
+    used_mapping: dict[str, str],
+    profile: ColumnProfile,
+    chunks: Iterable[Chunk],
+    sample: list,
+) -> tuple[int, int]:
+    """Parse every chunk in Python and stage it (unless a dry run); returns (rows received, rows rejected) and
+    fills `sample` with the first rejections."""
+    received = rejected_rows = 0
+    # One writer thread: chunk k is copied into staging while chunk k+1 is parsed (the database wait
+    # releases the GIL). The session is only touched by the writer until the loop ends.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painel-stage") as writer:
+        pending = None
+        for chunk in chunks:
+            staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
+            received += len(chunk.rows) + len(chunk.bad_rows)
+            _check_row_limit(received)
+            rejected_rows += len({line for line, *_ in rejected})
+            if len(sample) < REJECTED_SAMPLE:
+                sample.extend(rejected[: REJECTED_SAMPLE - len(sample)])
+            if batch is not None:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
+        if pending is not None:
+            pending.result()
+    return received, rejected_rows
+
+
 @metrics.observe_batch
 def load_table(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
@@ -99,12 +135,21 @@ def _load(
     chunk_rows = max(1_000, min(CHUNK_ROWS, CHUNK_CELLS // max(1, len(header))))
     used_mapping = mapping_rules.detect_mapping(header, options.mapping)
     profiler = Profiler(used_mapping)
-    if getattr(reader, "replayable", True):
-        for chunk in reader.chunks(chunk_rows):
-            profiler.feed(header, chunk)
-            _check_row_limit(profiler.rows)
+
+    def feed(chunk: Chunk) -> None:
+        profiler.feed(header, chunk)
+        _check_row_limit(profiler.rows)
+
+    table = None
+    chunks: Iterable[Chunk] = ()
+    if copy_load.applies(session, reader, options.dry_run):
+        table = copy_load.first_pass(session, reader, chunk_rows, feed)
         _check_not_empty(profiler.rows, header, options)
-        chunks: Iterable[Chunk] = reader.chunks(chunk_rows)
+    elif getattr(reader, "replayable", True):
+        for chunk in reader.chunks(chunk_rows):
+            feed(chunk)
+        _check_not_empty(profiler.rows, header, options)
+        chunks = reader.chunks(chunk_rows)
     else:
         # Read once (a customer's database): the first chunk decides the column styles.
         stream = reader.chunks(chunk_rows)
@@ -136,25 +181,15 @@ def _load(
         session.add(batch)
         session.flush()
 
-    received = rejected_rows = 0
     sample: list = []
-    # One writer thread: chunk k is copied into staging while chunk k+1 is parsed (the database wait
-    # releases the GIL). The session is only touched by the writer until the loop ends.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painel-stage") as writer:
-        pending = None
-        for chunk in chunks:
-            staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
-            received += len(chunk.rows) + len(chunk.bad_rows)
-            _check_row_limit(received)
-            rejected_rows += len({line for line, *_ in rejected})
-            if len(sample) < REJECTED_SAMPLE:
-                sample.extend(rejected[: REJECTED_SAMPLE - len(sample)])
-            if batch is not None:
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
-        if pending is not None:
-            pending.result()
+    if table is not None and batch is not None:
+        parsed = parse_into_staging(session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id)
+        text_table.drop(session.connection(), table)
+        received, rejected_rows = profiler.rows, parsed.rejected_rows
+    else:
+        received, rejected_rows = _stage_in_python(
+            session, tenant, batch, header, used_mapping, profile, chunks, sample
+        )
 
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows

@@ -39,14 +39,6 @@ def _execute(connection: Connection, sql: str) -> int:
         return int(cursor.rowcount)
 
 
-def _execute(connection: Connection, sql: str) -> int:
-    """Run generated SQL on the DB-API cursor without parameters (so "%" and ":" in header names stay literal);
-    returns the row count."""
-    with driver_connection(connection).cursor() as cursor:
-        cursor.execute(sql)
-        return int(cursor.rowcount)
-
-
 def _preview(cell: str, alias: str) -> str:
     # The Python path's COPY writes an empty preview as an empty CSV field, which Postgres reads as NULL.
     return f"NULLIF(left({cell}, {PREVIEW_CHARS}), '') AS {alias}"

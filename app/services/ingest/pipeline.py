@@ -140,10 +140,10 @@ def _load(
         profiler.feed(header, chunk)
         _check_row_limit(profiler.rows)
 
-    table = None
+    table, bad_rows = None, 0
     chunks: Iterable[Chunk] = ()
     if copy_load.applies(session, reader, options.dry_run):
-        table = copy_load.first_pass(session, reader, chunk_rows, feed)
+        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed)
         _check_not_empty(profiler.rows, header, options)
     elif getattr(reader, "replayable", True):
         for chunk in reader.chunks(chunk_rows):
@@ -185,7 +185,7 @@ def _load(
     if table is not None and batch is not None:
         parsed = parse_into_staging(session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id)
         text_table.drop(session.connection(), table)
-        received, rejected_rows = profiler.rows, parsed.rejected_rows
+        received, rejected_rows = profiler.rows, bad_rows + parsed.invalid_rows
     else:
         received, rejected_rows = _stage_in_python(
             session, tenant, batch, header, used_mapping, profile, chunks, sample

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from app.core.db import driver_connection
 from app.services.ingest import values
@@ -39,17 +39,11 @@ def _execute(connection: Connection, sql: str) -> int:
         return int(cursor.rowcount)
 
 
-def _preview(cell: str, alias: str) -> str:
-    # The Python path's COPY writes an empty preview as an empty CSV field, which Postgres reads as NULL.
-    return f"NULLIF(left({cell}, {PREVIEW_CHARS}), '') AS {alias}"
-
-
 @dataclass
 class Parsed:
-    """What the batch report needs: rows staged, rows with at least one rejected cell."""
+    """What the batch report needs: the staged rows with at least one rejected cell (bad rows not counted)."""
 
-    staged: int
-    rejected_rows: int
+    invalid_rows: int
 
 
 @dataclass
@@ -129,16 +123,17 @@ class _Parser:
 
     # -- dates --------------------------------------------------------------------------------------------------
 
-    def dates(self, cell: str, label: str | None) -> tuple[str, list[str], str, str]:
-        """(joins, inner integer columns, date expression, error expression); the inner columns are computed
-        in a subquery the expressions read as d.<name>."""
+    def dates(self, column: str, label: str | None) -> tuple[str, str, str]:
+        """(joins, date expression, error expression): dates are parsed once per distinct cell (a column holds
+        few distinct dates), into a lookup table the rows join."""
         layouts = self.name("date_layouts")
+        skeletons = self.skeletons(column)
+        cell = "t.cell"
         labels = decisions.date_labels(label)
         columns = decisions.date_layout_columns()
         kinds = ["text", "boolean"] + ["integer"] * (len(columns) - 2)
-        rows = [decisions.date_layout(s, labels) for s in self.skeletons(cell)]
+        rows = [decisions.date_layout(s, labels) for s in skeletons]
         lookups.create(self.connection, layouts, list(zip(columns, kinds, strict=True)), rows)
-        joins = f" LEFT JOIN {layouts} dl ON dl.skeleton = {DIGITS_TO_NINES.format(cell)}"
 
         def field(k: int, name: str) -> str:
             column = decisions.FIELD_COLUMNS[name]
@@ -180,7 +175,17 @@ class _Parser:
             f"CASE WHEN p.d_long THEN CASE WHEN p.d_blank THEN {empty} ELSE {failure} END "
             f"WHEN p.d_empty THEN {empty} " + " ".join(error_cases) + f" ELSE {failure} END"
         )
-        return joins, inner, date, error
+        parsed = self.name("dates")
+        distinct = f"SELECT DISTINCT {column} AS cell FROM {self.table.name} t WHERE t.bad_reason = ''"
+        self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {parsed}")
+        _execute(
+            self.connection,
+            f"CREATE TEMP TABLE {parsed} ON COMMIT DROP AS SELECT p.cell, {date} AS date, {error} AS error FROM "
+            f"(SELECT t.cell, {', '.join(inner)} FROM ({distinct}) t LEFT JOIN {layouts} dl "
+            f"ON dl.skeleton = {DIGITS_TO_NINES.format(cell)} OFFSET 0) p",
+        )
+        self.connection.exec_driver_sql(f"ANALYZE {parsed}")
+        return f" LEFT JOIN {parsed} dt ON dt.cell = {column}", "dt.date", "dt.error"
 
     # -- UFs and categories ---------------------------------------------------------------------------------
 
@@ -220,7 +225,7 @@ def parse_into_staging(
     parser = _Parser(connection, table, str(batch_id))
     value_cell, date_cell = table.cell(positions.value), table.cell(positions.date)
     n_joins, value, value_error = parser.numbers(value_cell, profile.number_style)
-    d_joins, d_inner, date, date_error = parser.dates(date_cell, profile.date_format)
+    d_joins, date, date_error = parser.dates(date_cell, profile.date_format)
     joins = n_joins + d_joins
     uf, uf_error = "NULL::text", "NULL::text"
     if positions.uf is not None:
@@ -240,56 +245,37 @@ def parse_into_staging(
         if others
         else "NULL::json"
     )
-    inner_columns = ", ".join(
-        [
-            "t.line_no",
-            f"{value} AS value",
-            f"{value_error} AS value_error",
-            f"{uf} AS uf",
-            f"{uf_error} AS uf_error",
-            f"{category} AS category",
-            f"{raw} AS raw",
-            f"{attributes} AS attributes",
-            _preview(value_cell, "value_cell"),
-            _preview(date_cell, "date_cell"),
-            _preview(table.cell(positions.uf), "uf_cell") if positions.uf is not None else "NULL AS uf_cell",
-            *d_inner,
-        ]
-    )
-    inner = f"SELECT {inner_columns} FROM {table.name} t{joins} WHERE t.bad_reason = '' OFFSET 0"
-    parsed = (
-        f"SELECT p.line_no, p.value, p.value_error, {date} AS date, {date_error} AS date_error, p.uf, p.uf_error, "
-        f"p.category, p.raw, p.attributes, p.value_cell, p.date_cell, p.uf_cell FROM ({inner}) p"
-    )
     ids = f"{int(org_id)}, {int(batch_id)}"  # inlined: header names in the SQL may hold ":" or "%"
-    staged = _execute(
+    invalid = parser.name("invalid_lines")
+    connection.exec_driver_sql(f"CREATE TEMP TABLE {invalid} (line_no integer) ON COMMIT DROP")
+    # Every row is staged once; the lines with a rejected cell are kept apart, so the rejections are worked out
+    # again for those rows only.
+    invalid_rows = _execute(
         connection,
-        "INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, uf, category, "
-        f"attributes) SELECT {ids}, s.line_no, s.raw, "
-        "s.value_error IS NULL AND s.date_error IS NULL AND s.uf_error IS NULL, "
-        f"s.date, s.value, s.uf, s.category, s.attributes FROM ({parsed}) s ORDER BY s.line_no",
+        "WITH staged AS (INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, "
+        f"uf, category, attributes) SELECT {ids}, t.line_no, {raw}, "
+        f"({value_error}) IS NULL AND ({date_error}) IS NULL AND ({uf_error}) IS NULL, "
+        f"{date}, {value}, {uf}, {category}, {attributes} FROM {table.name} t{joins} WHERE t.bad_reason = '' "
+        f"RETURNING line_no, is_valid) INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid",
     )
-    checks = [
-        (1, mapping["value"], "s.value_cell", "s.value_error"),
-        (2, mapping["date"], "s.date_cell", "s.date_error"),
-    ]
+    checks = [(1, mapping["value"], value_cell, value_error), (2, mapping["date"], date_cell, date_error)]
     if positions.uf is not None:
-        checks.append((3, mapping["uf"], "s.uf_cell", "s.uf_error"))
-    cell_checks = ", ".join(f"({k}, {_literal(column[:255])}, {cell}, {error})" for k, column, cell, error in checks)
+        checks.append((3, mapping["uf"], table.cell(positions.uf), uf_error))
+    cell_checks = ", ".join(
+        f"({k}, {_literal(column[:255])}, NULLIF(left({cell}, {PREVIEW_CHARS}), ''), {error})"
+        for k, column, cell, error in checks
+    )
+    # The Python path's COPY writes an empty preview as an empty CSV field, which Postgres reads as NULL.
     _execute(
         connection,
         'INSERT INTO rejected_rows (organization_id, batch_id, line_no, "column", value, reason) '
         f"SELECT {ids}, r.line_no, r.column_name, r.cell, r.reason FROM ("
         "SELECT t.line_no, 0 AS k, NULL::text AS column_name, NULLIF(t.bad_preview, '') AS cell, "
-        f"left(t.bad_reason, 255) AS reason "
-        f"FROM {table.name} t WHERE t.bad_reason <> '' "
-        f"UNION ALL SELECT s.line_no, e.k, e.column_name, e.cell, e.reason FROM ({parsed}) s "
+        f"left(t.bad_reason, 255) AS reason FROM {table.name} t WHERE t.bad_reason <> '' "
+        f"UNION ALL SELECT t.line_no, e.k, e.column_name, e.cell, e.reason FROM {invalid} i "
+        f"JOIN {table.name} t ON t.line_no = i.line_no{joins} "
         f"CROSS JOIN LATERAL (VALUES {cell_checks}) e(k, column_name, cell, reason) WHERE e.reason IS NOT NULL"
         ") r ORDER BY r.line_no, r.k",
     )
-    lines = connection.execute(
-        text("SELECT count(DISTINCT line_no) FROM rejected_rows WHERE organization_id = :org AND batch_id = :batch"),
-        {"org": org_id, "batch": batch_id},
-    ).scalar_one()
     lookups.drop(connection, *parser.temp)
-    return Parsed(staged=staged, rejected_rows=lines)
+    return Parsed(invalid_rows=invalid_rows)

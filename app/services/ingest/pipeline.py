@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +35,8 @@ from app.services.ingest.copy_path.parse import parse_into_staging
 from app.services.ingest.readers.base import Chunk, TableReader
 from app.services.ingest.transform import ColumnProfile, Profiler, transform_chunk
 from app.services.tenancy import Tenant, scoped_update
+
+log = logging.getLogger("painel.ingest")
 
 CHUNK_ROWS = 25_000  # two chunks are alive at once (parsing and staging): this bounds memory
 CHUNK_CELLS = 500_000  # ... and so does this, for wide files
@@ -115,6 +119,40 @@ def _stage_in_python(
     return received, rejected_rows
 
 
+def _first_pass(
+    session: Session,
+    reader: TableReader,
+    header: list[str],
+    options: LoadOptions,
+    chunk_rows: int,
+    profiler: Profiler,
+) -> tuple[text_table.TextTable | None, int, Iterable[Chunk], dict[str, float]]:
+    """Profile the columns: on the COPY path the same read fills the text table (returned with its bad rows);
+    otherwise the chunks the second pass parses are returned."""
+
+    def feed(chunk: Chunk) -> None:
+        profiler.feed(header, chunk)
+        _check_row_limit(profiler.rows)
+
+    chunks: Iterable[Chunk] = ()
+    if copy_load.applies(session, reader, options.dry_run):
+        started = time.perf_counter()
+        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed)
+        _check_not_empty(profiler.rows, header, options)
+        return table, bad_rows, chunks, {"read_and_copy": time.perf_counter() - started}
+    if getattr(reader, "replayable", True):
+        for chunk in reader.chunks(chunk_rows):
+            feed(chunk)
+        _check_not_empty(profiler.rows, header, options)
+        return None, 0, reader.chunks(chunk_rows), {}
+    # Read once (a customer's database): the first chunk decides the column styles.
+    stream = reader.chunks(chunk_rows)
+    first = next(stream, None)
+    if first is not None:
+        profiler.feed(header, first)
+    return None, 0, itertools.chain([first] if first is not None else [], stream), {}
+
+
 @metrics.observe_batch
 def load_table(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
@@ -136,27 +174,7 @@ def _load(
     used_mapping = mapping_rules.detect_mapping(header, options.mapping)
     profiler = Profiler(used_mapping)
 
-    def feed(chunk: Chunk) -> None:
-        profiler.feed(header, chunk)
-        _check_row_limit(profiler.rows)
-
-    table, bad_rows = None, 0
-    chunks: Iterable[Chunk] = ()
-    if copy_load.applies(session, reader, options.dry_run):
-        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed)
-        _check_not_empty(profiler.rows, header, options)
-    elif getattr(reader, "replayable", True):
-        for chunk in reader.chunks(chunk_rows):
-            feed(chunk)
-        _check_not_empty(profiler.rows, header, options)
-        chunks = reader.chunks(chunk_rows)
-    else:
-        # Read once (a customer's database): the first chunk decides the column styles.
-        stream = reader.chunks(chunk_rows)
-        first = next(stream, None)
-        if first is not None:
-            profiler.feed(header, first)
-        chunks = itertools.chain([first] if first is not None else [], stream)
+    table, bad_rows, chunks, timings = _first_pass(session, reader, header, options, chunk_rows, profiler)
     profile = profiler.profile()
     detected = {
         **reader.info(),
@@ -183,8 +201,10 @@ def _load(
 
     sample: list = []
     if table is not None and batch is not None:
+        started = time.perf_counter()
         parsed = parse_into_staging(session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id)
         text_table.drop(session.connection(), table)
+        timings["parse_and_stage"] = time.perf_counter() - started
         received, rejected_rows = profiler.rows, bad_rows + parsed.invalid_rows
     else:
         received, rejected_rows = _stage_in_python(
@@ -194,7 +214,11 @@ def _load(
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows
     if batch is not None and source is not None:
+        started = time.perf_counter()
         inserted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
+        if table is not None:
+            timings["promote"] = time.perf_counter() - started
+            log.info("COPY path of %s rows: %s", received, ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
         if inserted != loaded:
             raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
         if options.replace:

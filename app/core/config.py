@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Staging and rejected rows of batches that are no longer current are removed this many days after they
     # finished (they can then no longer be restored); 0 keeps them forever.
     RETENTION_DAYS: int = Field(default=30, ge=0)
+    # CSV loads on Postgres: parse and validate in SQL after one COPY (app/services/ingest/copy_path); false keeps
+    # the Python parser (the kill switch; SQLite, XLSX and dry runs always take the Python path).
+    INGEST_COPY_PATH: bool = True
     MAX_RANGE_DAYS: int = Field(default=3660, gt=0)
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     SECRETS_KEY: str | None = None

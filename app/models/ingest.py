@@ -132,13 +132,9 @@ class Fact(BulkOrgScoped, Base):
 
     __tablename__ = "facts"
     __table_args__ = (
-        # Covering index: one org's date range is an index-only scan for every ready-made indicator.
-        Index(
-            "ix_facts_org_date",
-            "organization_id",
-            "date",
-            postgresql_include=["value", "uf", "category", "data_source_id"],
-        ),
+        # Plain, not covering: the ready-made indicators read the rollups, and every included column made each
+        # loaded row dearer (migration 0017); custom SQL still finds an org's date range here.
+        Index("ix_facts_org_date", "organization_id", "date"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

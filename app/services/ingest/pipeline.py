@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,9 +29,14 @@ from app.services import freshness
 from app.services.ingest import batches as batch_service
 from app.services.ingest import mapping as mapping_rules
 from app.services.ingest import staging
+from app.services.ingest.copy_path import load as copy_load
+from app.services.ingest.copy_path import text_table
+from app.services.ingest.copy_path.parse import parse_into_staging
 from app.services.ingest.readers.base import Chunk, TableReader
-from app.services.ingest.transform import Profiler, transform_chunk
+from app.services.ingest.transform import ColumnProfile, Profiler, transform_chunk
 from app.services.tenancy import Tenant, scoped_update
+
+log = logging.getLogger("painel.ingest")
 
 CHUNK_ROWS = 25_000  # two chunks are alive at once (parsing and staging): this bounds memory
 CHUNK_CELLS = 500_000  # ... and so does this, for wide files
@@ -104,6 +111,80 @@ def _promote(
         )
 
 
+def _stage_in_python(
+    session: Session,
+    tenant: Tenant,
+    batch: IngestionBatch | None,
+    header: list[str],
+    used_mapping: dict[str, str],
+    profile: ColumnProfile,
+    chunks: Iterable[Chunk],
+    sample: list,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Parse every chunk in Python and stage it (unless a dry run); returns (rows received, rows rejected) and
+    fills `sample` with the first rejections."""
+    received = rejected_rows = 0
+    # One writer thread: chunk k is copied into staging while chunk k+1 is parsed (the database wait
+    # releases the GIL). The session is only touched by the writer until the loop ends.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painel-stage") as writer:
+        pending = None
+        for chunk in chunks:
+            staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
+            received += len(chunk.rows) + len(chunk.bad_rows)
+            _check_row_limit(received)
+            rejected_rows += len({line for line, *_ in rejected})
+            if len(sample) < REJECTED_SAMPLE:
+                sample.extend(rejected[: REJECTED_SAMPLE - len(sample)])
+            if batch is not None:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
+            if progress is not None:
+                progress(received)
+        if pending is not None:
+            pending.result()
+    return received, rejected_rows
+
+
+def _first_pass(
+    session: Session,
+    reader: TableReader,
+    header: list[str],
+    options: LoadOptions,
+    chunk_rows: int,
+    profiler: Profiler,
+) -> tuple[text_table.TextTable | None, int, Iterable[Chunk], dict[str, float]]:
+    """Profile the columns: on the COPY path the same read fills the text table (returned with its bad rows);
+    otherwise the chunks the second pass parses are returned."""
+
+    copying = copy_load.applies(session, reader, options.dry_run)
+
+    def feed(chunk: Chunk) -> None:
+        profiler.feed(header, chunk)
+        _check_row_limit(profiler.rows)
+        if copying and options.progress is not None:
+            options.progress(profiler.rows)  # the COPY path reads the file once: this read is the progress
+
+    chunks: Iterable[Chunk] = ()
+    if copying:
+        started = time.perf_counter()
+        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed)
+        _check_not_empty(profiler.rows, header, options)
+        return table, bad_rows, chunks, {"read_and_copy": time.perf_counter() - started}
+    if getattr(reader, "replayable", True):
+        for chunk in reader.chunks(chunk_rows):
+            feed(chunk)
+        _check_not_empty(profiler.rows, header, options)
+        return None, 0, reader.chunks(chunk_rows), {}
+    # Read once (a customer's database): the first chunk decides the column styles.
+    stream = reader.chunks(chunk_rows)
+    first = next(stream, None)
+    if first is not None:
+        profiler.feed(header, first)
+    return None, 0, itertools.chain([first] if first is not None else [], stream), {}
+
+
 @metrics.observe_batch
 def load_table(
     session: Session, tenant: Tenant, source: DataSource | None, reader: TableReader, options: LoadOptions
@@ -124,19 +205,8 @@ def _load(
     chunk_rows = max(1_000, min(CHUNK_ROWS, CHUNK_CELLS // max(1, len(header))))
     used_mapping = mapping_rules.detect_mapping(header, options.mapping)
     profiler = Profiler(used_mapping)
-    if getattr(reader, "replayable", True):
-        for chunk in reader.chunks(chunk_rows):
-            profiler.feed(header, chunk)
-            _check_row_limit(profiler.rows)
-        _check_not_empty(profiler.rows, header, options)
-        chunks: Iterable[Chunk] = reader.chunks(chunk_rows)
-    else:
-        # Read once (a customer's database): the first chunk decides the column styles.
-        stream = reader.chunks(chunk_rows)
-        first = next(stream, None)
-        if first is not None:
-            profiler.feed(header, first)
-        chunks = itertools.chain([first] if first is not None else [], stream)
+
+    table, bad_rows, chunks, timings = _first_pass(session, reader, header, options, chunk_rows, profiler)
     profile = profiler.profile()
     detected = {
         **reader.info(),
@@ -167,32 +237,26 @@ def _load(
         session.add(batch)
         session.flush()
 
-    received = rejected_rows = 0
     sample: list = []
-    # One writer thread: chunk k is copied into staging while chunk k+1 is parsed (the database wait
-    # releases the GIL). The session is only touched by the writer until the loop ends.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painel-stage") as writer:
-        pending = None
-        for chunk in chunks:
-            staged, rejected = transform_chunk(header, used_mapping, profile, chunk)
-            received += len(chunk.rows) + len(chunk.bad_rows)
-            _check_row_limit(received)
-            rejected_rows += len({line for line, *_ in rejected})
-            if len(sample) < REJECTED_SAMPLE:
-                sample.extend(rejected[: REJECTED_SAMPLE - len(sample)])
-            if batch is not None:
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(_stage, session, tenant.org_id, batch.id, staged, rejected)
-            if options.progress is not None:
-                options.progress(received)
-        if pending is not None:
-            pending.result()
+    if table is not None and batch is not None:
+        started = time.perf_counter()
+        parsed = parse_into_staging(session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id)
+        text_table.drop(session.connection(), table)
+        timings["parse_and_stage"] = time.perf_counter() - started
+        received, rejected_rows = profiler.rows, bad_rows + parsed.invalid_rows
+    else:
+        received, rejected_rows = _stage_in_python(
+            session, tenant, batch, header, used_mapping, profile, chunks, sample, options.progress
+        )
 
     _check_not_empty(received, header, options)
     loaded = received - rejected_rows
     if batch is not None and source is not None:
+        started = time.perf_counter()
         _promote(session, tenant, source, batch, options, loaded)
+        if table is not None:
+            timings["promote"] = time.perf_counter() - started
+            log.info("COPY path of %s rows: %s", received, ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
         batch.rows_received, batch.rows_loaded, batch.rows_rejected = received, loaded, rejected_rows
         batch.status, batch.mode, batch.details = BatchStatus.LOADED, options.mode, details
         batch.rows_processed, batch.finished_at = received, utcnow()

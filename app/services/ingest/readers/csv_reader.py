@@ -52,6 +52,8 @@ _FIELD_LIMIT_ERROR = "field larger than field limit"
 class CsvReader:
     """A CSV upload read as chunks of rows; refusals are raised from the constructor, before anything is stored."""
 
+    text_cells = True  # every cell is a str: the COPY path may parse it in SQL
+
     def __init__(self, fileobj: BinaryIO, header_row: int | None = None) -> None:
         if not fileobj.seekable():
             raise ValueError("CsvReader needs a seekable binary file")

@@ -57,18 +57,17 @@ def test_a_write_is_visible_on_another_process_as_soon_as_it_is_answered(two_pro
 def refuse_at_commit():
     """A real deferred constraint: inserting a dashboard named 'refuse-me' fails only at COMMIT."""
     engine = get_engine()
+    # Postgres: dashboards' key is (organization_id, id); SQLite keeps id alone (migration 0018).
+    key = "(org, ref) REFERENCES dashboards (organization_id, id)" if is_postgres() else "(ref) REFERENCES dashboards"
+    guard = f"CREATE TABLE painel_test_guard (org INT, ref INT, FOREIGN KEY {key} DEFERRABLE INITIALLY DEFERRED)"
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE painel_test_guard (ref INTEGER REFERENCES dashboards (id) DEFERRABLE INITIALLY DEFERRED)"
-            )
-        )
+        conn.execute(text(guard))
         if is_postgres():
             conn.execute(text("GRANT ALL ON painel_test_guard TO PUBLIC"))
             conn.execute(
                 text(
                     "CREATE FUNCTION painel_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$ BEGIN INSERT INTO painel_test_guard VALUES (-1); RETURN NEW; END $$"
+                    "$$ BEGIN INSERT INTO painel_test_guard VALUES (-1, -1); RETURN NEW; END $$"
                 )
             )
             conn.execute(
@@ -81,7 +80,7 @@ def refuse_at_commit():
             conn.execute(
                 text(
                     "CREATE TRIGGER painel_test_refuse AFTER INSERT ON dashboards WHEN NEW.name = 'refuse-me' "
-                    "BEGIN INSERT INTO painel_test_guard VALUES (-1); END"
+                    "BEGIN INSERT INTO painel_test_guard VALUES (-1, -1); END"
                 )
             )
     yield

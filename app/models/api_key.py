@@ -21,7 +21,7 @@ class ApiKey(OrgScoped, Base):
         CheckConstraint("role <> 'Owner'", name="not_owner"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     role: Mapped[Role] = mapped_column(str_enum(Role, "api_key_role", 16), nullable=False)
     public_id: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -20,7 +20,7 @@ class AuditEvent(OrgScoped, Base):
         Index("ix_audit_events_org_action", "organization_id", "action"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     # A plain id, no foreign key: the record outlives the user and is never rewritten by a cascade.
     actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, ForeignKey, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    TypeDecorator,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -70,11 +81,29 @@ class TimestampMixin:
 
 class TenantTable:
     """What every tenant table has: an id and the organization its row belongs to (for typing the tenancy helpers;
-    the columns themselves come from OrgScoped or BulkOrgScoped)."""
+    the columns themselves come from OrgScoped or BulkOrgScoped).
+
+    The primary key is (organization_id, id), and foreign keys between tenant tables are composite
+    (organization_id, x_id) -> (organization_id, id): what Citus needs to keep an org's rows on one node
+    (docs/SCALING.md). Each model declares `id` with primary_key=True, autoincrement=True: Postgres fills it from
+    the column's sequence; on SQLite the migrations keep `id INTEGER PRIMARY KEY` (the rowid: SQLite cannot
+    autoincrement a composite key), which the ORM reads back the same way."""
 
     if TYPE_CHECKING:
         id: Mapped[int]
         organization_id: Mapped[int]
+
+
+def org_foreign_key(table: str, column: str, referred: str, *, ondelete: str) -> ForeignKeyConstraint:
+    """A reference between tenant tables: (organization_id, column) -> referred (organization_id, id), so a row can
+    only point at its own org's rows and Citus can check it on one shard. Named like the single-column key it
+    replaced (migration 0018)."""
+    return ForeignKeyConstraint(
+        ["organization_id", column],
+        [f"{referred}.organization_id", f"{referred}.id"],
+        name=f"fk_{table}_{column}_{referred}",
+        ondelete=ondelete,
+    )
 
 
 class OrgScoped(TenantTable):
@@ -82,7 +111,9 @@ class OrgScoped(TenantTable):
 
     @declared_attr
     def organization_id(cls) -> Mapped[int]:  # noqa: N805 declared_attr runs on the class
-        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+        return mapped_column(
+            ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, nullable=False, sort_order=-1
+        )
 
 
 class BulkOrgScoped(TenantTable):
@@ -90,7 +121,7 @@ class BulkOrgScoped(TenantTable):
     constraint triggers would cost more than the COPY itself; the pipeline keeps the references whole and
     deleting a source deletes its rows explicitly."""
 
-    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True, nullable=False, sort_order=-1)
 
 
 class ExactDecimal(TypeDecorator):

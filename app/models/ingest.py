@@ -19,6 +19,7 @@ from app.models.base import (
     OrgScoped,
     TimestampMixin,
     UTCDateTime,
+    org_foreign_key,
     str_enum,
     utcnow,
 )
@@ -55,7 +56,7 @@ class DataSource(OrgScoped, TimestampMixin, Base):
     # One source per (org, type, name): uploads find "their" file source by name, even when racing.
     __table_args__ = (Index("uq_data_sources_org_type_name", "organization_id", "type", "name", unique=True),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     type: Mapped[SourceType] = mapped_column(str_enum(SourceType, "source_type"), nullable=False)
     config_json: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=False, default=dict)
@@ -71,10 +72,11 @@ class IngestionBatch(OrgScoped, Base):
         Index("ix_ingestion_batches_org_source", "organization_id", "data_source_id", "id"),
         Index("ix_ingestion_batches_org_finished", "organization_id", "finished_at"),
         Index("ix_ingestion_batches_status_finished", "status", "finished_at"),  # retention's scan, across orgs
+        org_foreign_key("ingestion_batches", "data_source_id", "data_sources", ondelete="CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    data_source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[BatchStatus] = mapped_column(str_enum(BatchStatus, "batch_status"), nullable=False)
     file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -102,7 +104,7 @@ class StagingRow(BulkOrgScoped, Base):
     __tablename__ = "staging_rows"
     __table_args__ = (Index("ix_staging_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     # Plain JSON (not JSONB): kept as received, parsed only when read.
@@ -119,7 +121,7 @@ class RejectedRow(BulkOrgScoped, Base):
     __tablename__ = "rejected_rows"
     __table_args__ = (Index("ix_rejected_rows_org_batch_line", "organization_id", "batch_id", "line_no"),)
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     line_no: Mapped[int] = mapped_column(Integer, nullable=False)
     column: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -137,7 +139,7 @@ class Fact(BulkOrgScoped, Base):
         Index("ix_facts_org_date", "organization_id", "date"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     batch_id: Mapped[int] = mapped_column(Integer, nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -163,7 +165,7 @@ class DailyRollup(BulkOrgScoped, Base):
         Index("ix_daily_rollups_org_source_day", "organization_id", "data_source_id", "day"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)
@@ -186,7 +188,7 @@ class MonthlyRollup(BulkOrgScoped, Base):
         Index("ix_monthly_rollups_org_source_month", "organization_id", "data_source_id", "month"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     data_source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     month: Mapped[date] = mapped_column(Date, nullable=False)
     uf: Mapped[str | None] = mapped_column(String(2), nullable=True)

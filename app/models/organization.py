@@ -62,7 +62,7 @@ class Membership(OrgScoped, TimestampMixin, Base):
         Index("ix_memberships_user_id", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     role: Mapped[Role] = mapped_column(
         str_enum(Role, "member_role", 16),

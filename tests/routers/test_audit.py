@@ -134,7 +134,7 @@ def test_dev_login_creating_an_org_is_recorded_but_signing_in_is_not(client):
 
 def _source_row(source_id: int) -> DataSource:
     with all_orgs_session() as s:
-        return s.get(DataSource, source_id)
+        return s.scalars(select(DataSource).where(DataSource.id == source_id)).one()
 
 
 def test_data_source_and_credentials_events_never_hold_secrets(client, org_a):
@@ -282,7 +282,7 @@ def test_uploads_record_the_source_and_the_batch_not_the_rows(client, org_a):
     }
     assert events_of(r) == [expected(org_a, "Editor", "batch.created", "batch", r.json()["batch_id"], batch2)]
     with all_orgs_session() as s:
-        assert s.get(IngestionBatch, batch_id).status.value == "superseded"
+        assert s.scalars(select(IngestionBatch.status).where(IngestionBatch.id == batch_id)).one().value == "superseded"
 
     same = upload(client, org_a.headers("Editor"), content2)  # identical file: nothing changes
     assert same.status_code == 200 and events_of(same) == []

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import and_, event, insert, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -310,12 +310,14 @@ def _audited_insert(state: ORMExecuteState, model: type, rule: Rule | None, chil
     if result.rowcount == 0:
         return result  # ON CONFLICT DO NOTHING: nothing was written
     try:
-        new_id = result.inserted_primary_key[0] if result.rowcount == 1 else None
+        new_key = result.inserted_primary_key._mapping if result.rowcount == 1 else None
     except InvalidRequestError:
-        new_id = None
-    if new_id is None:
+        new_key = None
+    if new_key is None or new_key.get("id") is None:
         raise AuditBypassError(f"an INSERT of {model.__name__} without a single new id is not audited")
-    by_id = inspect(model).columns["id"] == new_id
+    # The whole key: a tenant table's is (organization_id, id), which keeps the read on the org's shard.
+    columns: Any = inspect(model).columns
+    by_id = and_(*(columns[name] == value for name, value in new_key.items()))
     if rule is not None:
         (row,) = _rows(state.session, model, rule.attrs(model), by_id)
         _record_created(state.session, rule, row)

@@ -89,7 +89,9 @@ def reap_stale_runs(session: Session) -> int:
                 continue
             session.execute(
                 unscoped_update_across_orgs(JobRun)
-                .where(JobRun.id == run.id, JobRun.status == RunStatus.RUNNING)
+                # The whole key: one shard when sharded by org.
+                .where(JobRun.organization_id == run.organization_id, JobRun.id == run.id)
+                .where(JobRun.status == RunStatus.RUNNING)
                 .values(
                     status=RunStatus.FAILED,
                     finished_at=utcnow(),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
+import anyio
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.core import metrics
 from app.core.config import get_settings
@@ -56,7 +59,34 @@ def _make_engine(url: str) -> Engine:
             dbapi_conn.create_function(CATEGORY_KEY_FUNCTION, 1, category_key, deterministic=True)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pool_pre_ping (a round trip on every checkout): connections idle for long are pinged, old ones recycled.
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=POOL_RECYCLE_SECONDS)
+    _watch_idle_connections(engine)
+    _piggyback_tenant_settings(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is pinged at checkout (a busy pool never pays the round trip);
+# a dead one is replaced there (DisconnectionError makes the pool retry with a fresh connection).
+IDLE_PING_SECONDS = 10.0
+POOL_RECYCLE_SECONDS = 1800
+_IDLE_SINCE = "painel_idle_since"
+
+
+def _watch_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection idle since {idle_since:.0f} is gone") from error
 
 
 @lru_cache
@@ -97,24 +127,104 @@ def _setting_value(value: Any) -> str:
     return "" if value is None else "on" if value is True else str(value)
 
 
-def _apply(connection: Connection, values: dict[str, Any], *, switch_role: bool) -> None:
-    """One statement: the role switch and the tenant settings (GUC name -> value), all local to the transaction."""
-    calls = [f"set_config('{name}', :v{i}, true)" for i, name in enumerate(values)]
-    params = {f"v{i}": _setting_value(value) for i, value in enumerate(values.values())}
-    if switch_role:
-        calls.insert(0, "set_config('role', :role, true)")
-        params["role"] = APP_ROLE
+# Setting values are ids, "on" or a role name: sent as literals, they must stay this plain.
+_PLAIN_SETTING = re.compile(r"^[A-Za-z0-9_]*$")
+
+# Per connection: the set_config calls of the open transaction not yet sent. They travel in front of the
+# transaction's first statement ("SELECT set_config(...); <statement>": one round trip, the settings run first).
+_pending_settings: WeakKeyDictionary[Connection, list[str]] = WeakKeyDictionary()
+_piggybacking_engines: WeakSet[Engine] = WeakSet()
+
+
+def _calls(values: dict[str, Any], *, switch_role: bool) -> list[str]:
+    """set_config calls for the role switch and the tenant settings (GUC name -> value), local to the transaction."""
+    items = [("role", APP_ROLE)] if switch_role else []
+    items += [(name, _setting_value(value)) for name, value in values.items()]
+    for name, value in items:
+        if not _PLAIN_SETTING.match(value):
+            raise ValueError(f"refusing a setting value that is not a plain word: {name}={value!r}")
+    return [f"set_config('{name}', '{value}', true)" for name, value in items]
+
+
+def _defer(connection: Connection, calls: list[str]) -> None:
+    """Queue settings for the transaction's next statement (after any already queued: the later value wins); sent
+    at once on an engine made elsewhere (a script's, a test's), which has no listener to carry them."""
+    if not calls:
+        return
+    if connection.engine in _piggybacking_engines:
+        _pending_settings.setdefault(connection, []).extend(calls)
+    else:
+        connection.exec_driver_sql(f"SELECT {', '.join(calls)}")
+
+
+def _take_prefix(context: Any) -> str | None:
+    """The queued settings of the statement's connection, as a statement to send first (and forget them)."""
+    connection = getattr(context, "root_connection", None)
+    calls = _pending_settings.pop(connection, None) if connection is not None else None
+    return f"SELECT {', '.join(calls)}" if calls else None
+
+
+def _piggyback_tenant_settings(engine: Engine) -> None:
+    """Send a transaction's queued tenant settings in the same round trip as its first statement. psycopg2 sends
+    "a; b" as one simple query: both run, in order, in the transaction, and the cursor holds b's result."""
+    _piggybacking_engines.add(engine)
+
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor, statement, parameters, context) -> bool:
+        prefix = _take_prefix(context)
+        if prefix is None:
+            return False
+        if getattr(cursor, "name", None):  # a server-side cursor DECLAREs one query: the settings go first, alone
+            _send_alone(cursor.connection, prefix)
+            return False
+        cursor.execute(f"{prefix}; {statement}", parameters)
+        return True
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def _execute_no_params(cursor, statement, context) -> bool:
+        prefix = _take_prefix(context)
+        if prefix is None:
+            return False
+        if getattr(cursor, "name", None):
+            _send_alone(cursor.connection, prefix)
+            return False
+        cursor.execute(f"{prefix}; {statement}")
+        return True
+
+    @event.listens_for(engine, "do_executemany")
+    def _execute_many(cursor, statement, parameters, context) -> bool:
+        prefix = _take_prefix(context)
+        if prefix is not None:
+            _send_alone(cursor.connection, prefix)
+        return False
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _transaction_ended(connection: Connection) -> None:
+        _pending_settings.pop(connection, None)  # never carried into another transaction
+
+
+def _send_alone(dbapi_connection: Any, statement: str) -> None:
+    with dbapi_connection.cursor() as plain:
+        plain.execute(statement)
+
+
+def flush_tenant_settings(connection: Connection) -> None:
+    """Send the queued settings now: before work that bypasses SQLAlchemy's execution (COPY on the DB-API cursor)."""
+    calls = _pending_settings.pop(connection, None)
     if calls:
-        connection.execute(text("SELECT " + ", ".join(calls)), params)
+        _send_alone(driver_connection(connection), f"SELECT {', '.join(calls)}")
 
 
 @event.listens_for(Session, "after_begin")
 def _begin_tenant_transaction(session: Session, _transaction, connection: Connection) -> None:
     """On Postgres every transaction switches to painel_app and re-applies what session.info binds (org, user, the
-    all-orgs exception), so row-level security sees them; a commit mid-request or mid-job keeps them."""
+    all-orgs exception), so row-level security sees them; a commit mid-request or mid-job keeps them. They are
+    queued, not sent: they go with the transaction's first statement."""
     if connection.dialect.name == "postgresql":
         bound = {name: session.info[key] for key, name in _SETTINGS.items() if key in session.info}
-        _apply(connection, bound, switch_role=_app_role_available(connection))
+        _pending_settings.pop(connection, None)
+        _defer(connection, _calls(bound, switch_role=_app_role_available(connection)))
 
 
 def _bind(session: Session, key: str, value: Any) -> None:
@@ -124,7 +234,7 @@ def _bind(session: Session, key: str, value: Any) -> None:
     else:
         session.info[key] = value
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        _apply(session.connection(), {_SETTINGS[key]: value}, switch_role=False)
+        _defer(session.connection(), _calls({_SETTINGS[key]: value}, switch_role=False))
 
 
 def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conflict_columns: list[str]) -> bool:
@@ -142,7 +252,10 @@ def insert_or_ignore(session: Session, model: type, values: dict[str, Any], conf
 
 
 def driver_connection(connection: Connection) -> Any:
-    """The DB-API connection under a SQLAlchemy connection (for COPY, SQLite progress handlers and limits)."""
+    """The DB-API connection under a SQLAlchemy connection (for COPY, SQLite progress handlers and limits), with
+    the transaction's tenant settings sent first (work on it bypasses the statement that would carry them)."""
+    if connection in _pending_settings:
+        flush_tenant_settings(connection)
     raw = connection.connection.driver_connection
     if raw is None:  # pragma: no cover - an open connection always has one
         raise RuntimeError("the connection has no DB-API connection")
@@ -183,7 +296,26 @@ def session_scope(org_id: int | None = None) -> Iterator[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    """The request's unit of work. Used with Depends(scope="function"), so the commit happens when the route
-    returns and before the response is sent: a 2xx always means "stored", and a failed commit is an error."""
+    """The request's unit of work as a plain generator (scripts and tests); requests use request_session, its async
+    twin with the same commit and rollback."""
     with session_scope() as session:
         yield session
+
+
+async def request_session() -> AsyncIterator[Session]:
+    """The request's unit of work. Used with Depends(scope="function"), so the commit happens when the route
+    returns and before the response is sent: a 2xx always means "stored", and a failed commit is an error.
+    Async on purpose: making a session does no I/O, and only the commit or rollback (when a transaction is open)
+    goes to a worker thread; a sync generator dependency costs two threadpool hops on every request."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):  # a disconnected client must not leave the transaction open
+                await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        session.close()  # no I/O: the transaction, if any, has ended above

@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from app.core import context as request_context
-from app.core.db import bind_org, bind_user, get_session
+from app.core.db import bind_org, bind_user, request_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token, is_embed_token, looks_like_api_key
 from app.models import Role
@@ -22,7 +22,7 @@ from app.services import embed as embed_service
 from app.services.tenancy import Credential, Tenant
 
 # scope="function": the session commits when the route returns, before the response is sent.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 
 # Ids and offsets are bounded, so an absurd number is a 422, not an integer overflow in the database.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -63,7 +63,8 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def _presented_credential(
+# `async def` for the dependencies that only parse or compare: a sync dependency costs a threadpool hop per request.
+async def _presented_credential(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
@@ -115,7 +116,7 @@ def get_caller(session: SessionDep, credential: Annotated[str, Depends(_presente
 Caller = Annotated[Tenant, Depends(get_caller)]
 
 
-def get_tenant(caller: Caller) -> Tenant:
+async def get_tenant(caller: Caller) -> Tenant:
     """A user or an API key. Embed tokens are refused here, so every route except the dashboard reads refuses them."""
     if caller.credential is Credential.EMBED:
         raise Forbidden(

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, e
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from app.core import metrics
 from app.core.config import get_settings
@@ -27,7 +28,7 @@ _SETTINGS = {ORG_INFO_KEY: "app.current_org", USER_INFO_KEY: "app.current_user",
 
 # The role sessions run as on Postgres: it owns no table, so row-level security always applies to it.
 APP_ROLE = "painel_app"
-_app_role_by_engine: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+_app_role_by_dialect: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()  # an engine's and its option engines'
 
 # The category key: case- and accent-insensitive matching of categories, stored in the rollups. On Postgres it is the
 # SQL function painel_category_key (migration 0010, the same table); SQLite gets this Python twin on every connection.
@@ -102,11 +103,34 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
+# Routes marked read-only (app.routers.deps.read_only) get, on Postgres, a session whose connection is in autocommit:
+# no BEGIN and no COMMIT round trips, each statement its own transaction carrying the tenant settings (one round
+# trip for a cached indicator answer instead of three). Statements already saw separate snapshots (READ COMMITTED).
+READ_ONLY_ATTR = "painel_read_only"
+_read_sessionmakers: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
+
+
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions for read-only routes: autocommit on Postgres, the ordinary ones elsewhere."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return get_sessionmaker()
+    made = _read_sessionmakers.get(engine)
+    if made is None:
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        made = _read_sessionmakers[engine] = sessionmaker(bind=autocommit, expire_on_commit=False, autoflush=False)
+    return made
+
+
+def is_read_only_session(session: Session) -> bool:
+    return session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
 def _app_role_available(connection: Connection) -> bool:
     """Whether sessions can run as painel_app here (checked once per engine): the role exists, the connecting user
     may switch to it, and it was granted this database's tables (roles are cluster-wide; the grants are not)."""
-    engine = connection.engine
-    available = _app_role_by_engine.get(engine)
+    dialect = connection.dialect
+    available = _app_role_by_dialect.get(dialect)
     if available is None:
         available = bool(
             connection.execute(
@@ -119,7 +143,7 @@ def _app_role_available(connection: Connection) -> bool:
                 {"role": APP_ROLE},
             ).scalar()
         )
-        _app_role_by_engine[engine] = available
+        _app_role_by_dialect[dialect] = available
     return available
 
 
@@ -133,7 +157,7 @@ _PLAIN_SETTING = re.compile(r"^[A-Za-z0-9_]*$")
 # Per connection: the set_config calls of the open transaction not yet sent. They travel in front of the
 # transaction's first statement ("SELECT set_config(...); <statement>": one round trip, the settings run first).
 _pending_settings: WeakKeyDictionary[Connection, list[str]] = WeakKeyDictionary()
-_piggybacking_engines: WeakSet[Engine] = WeakSet()
+_piggybacking_dialects: WeakSet[Any] = WeakSet()  # dialects (shared by an engine and its option engines)
 
 
 def _calls(values: dict[str, Any], *, switch_role: bool) -> list[str]:
@@ -151,27 +175,31 @@ def _defer(connection: Connection, calls: list[str]) -> None:
     at once on an engine made elsewhere (a script's, a test's), which has no listener to carry them."""
     if not calls:
         return
-    if connection.engine in _piggybacking_engines:
+    if connection.dialect in _piggybacking_dialects:
         _pending_settings.setdefault(connection, []).extend(calls)
     else:
         connection.exec_driver_sql(f"SELECT {', '.join(calls)}")
 
 
-def _take_prefix(context: Any) -> str | None:
-    """The queued settings of the statement's connection, as a statement to send first (and forget them)."""
+def _take_prefix(cursor: Any, context: Any) -> str | None:
+    """The queued settings of the statement's connection, as a statement to send first. Forgotten once sent in a
+    transaction; kept on an autocommit connection (read-only requests), where every statement is a transaction of
+    its own and carries them."""
     connection = getattr(context, "root_connection", None)
-    calls = _pending_settings.pop(connection, None) if connection is not None else None
+    if connection is None or connection not in _pending_settings:
+        return None
+    calls = _pending_settings[connection] if cursor.connection.autocommit else _pending_settings.pop(connection)
     return f"SELECT {', '.join(calls)}" if calls else None
 
 
 def _piggyback_tenant_settings(engine: Engine) -> None:
     """Send a transaction's queued tenant settings in the same round trip as its first statement. psycopg2 sends
     "a; b" as one simple query: both run, in order, in the transaction, and the cursor holds b's result."""
-    _piggybacking_engines.add(engine)
+    _piggybacking_dialects.add(engine.dialect)
 
     @event.listens_for(engine, "do_execute")
     def _execute(cursor, statement, parameters, context) -> bool:
-        prefix = _take_prefix(context)
+        prefix = _take_prefix(cursor, context)
         if prefix is None:
             return False
         if getattr(cursor, "name", None):  # a server-side cursor DECLAREs one query: the settings go first, alone
@@ -182,7 +210,7 @@ def _piggyback_tenant_settings(engine: Engine) -> None:
 
     @event.listens_for(engine, "do_execute_no_params")
     def _execute_no_params(cursor, statement, context) -> bool:
-        prefix = _take_prefix(context)
+        prefix = _take_prefix(cursor, context)
         if prefix is None:
             return False
         if getattr(cursor, "name", None):
@@ -193,9 +221,14 @@ def _piggyback_tenant_settings(engine: Engine) -> None:
 
     @event.listens_for(engine, "do_executemany")
     def _execute_many(cursor, statement, parameters, context) -> bool:
-        prefix = _take_prefix(context)
-        if prefix is not None:
-            _send_alone(cursor.connection, prefix)
+        prefix = _take_prefix(cursor, context)
+        if prefix is None:
+            return False
+        if cursor.connection.autocommit:  # each execution is a transaction: each carries the settings
+            for one in parameters:
+                cursor.execute(f"{prefix}; {statement}", one)
+            return True
+        _send_alone(cursor.connection, prefix)
         return False
 
     @event.listens_for(engine, "commit")
@@ -212,8 +245,12 @@ def _send_alone(dbapi_connection: Any, statement: str) -> None:
 def flush_tenant_settings(connection: Connection) -> None:
     """Send the queued settings now: before work that bypasses SQLAlchemy's execution (COPY on the DB-API cursor)."""
     calls = _pending_settings.pop(connection, None)
-    if calls:
-        _send_alone(driver_connection(connection), f"SELECT {', '.join(calls)}")
+    if not calls:
+        return
+    raw = driver_connection(connection)
+    if raw.autocommit:
+        raise RuntimeError("DB-API work under row-level security needs a transaction (not a read-only session)")
+    _send_alone(raw, f"SELECT {', '.join(calls)}")
 
 
 @event.listens_for(Session, "after_begin")
@@ -302,20 +339,31 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-async def request_session() -> AsyncIterator[Session]:
+async def request_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work. Used with Depends(scope="function"), so the commit happens when the route
     returns and before the response is sent: a 2xx always means "stored", and a failed commit is an error.
     Async on purpose: making a session does no I/O, and only the commit or rollback (when a transaction is open)
-    goes to a worker thread; a sync generator dependency costs two threadpool hops on every request."""
-    session = get_sessionmaker()()
+    goes to a worker thread; a sync generator dependency costs two threadpool hops on every request.
+    A read-only route's session (autocommit on Postgres) has nothing left to commit: no hop at all, unless the
+    ORM holds changes (a read-only route never should; they are still committed, in a worker thread)."""
+    endpoint = request.scope.get("endpoint")
+    read_only = bool(getattr(endpoint, READ_ONLY_ATTR, False))
+    session = (get_read_sessionmaker() if read_only else get_sessionmaker())()
+    inline = read_only and is_read_only_session(session)
     try:
         yield session
         if session.in_transaction():
-            await run_in_threadpool(session.commit)
+            if inline and not (session.new or session.dirty or session.deleted):
+                session.commit()  # autocommit connection: the DB-API commit sends nothing
+            else:
+                await run_in_threadpool(session.commit)
     except BaseException:
         if session.in_transaction():
-            with anyio.CancelScope(shield=True):  # a disconnected client must not leave the transaction open
-                await run_in_threadpool(session.rollback)
+            if inline:
+                session.rollback()  # nothing to send either
+            else:
+                with anyio.CancelScope(shield=True):  # a disconnected client must not leave the transaction open
+                    await run_in_threadpool(session.rollback)
         raise
     finally:
         session.close()  # no I/O: the transaction, if any, has ended above

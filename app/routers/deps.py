@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Query
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core import context as request_context
-from app.core.db import bind_org, bind_user, request_session
+from app.core.db import READ_ONLY_ATTR, bind_org, bind_user, request_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenError, decode_access_token, is_embed_token, looks_like_api_key
 from app.models import Role
@@ -23,6 +23,16 @@ from app.services.tenancy import Credential, Tenant
 
 # scope="function": the session commits when the route returns, before the response is sent.
 SessionDep = Annotated[Session, Depends(request_session, scope="function")]
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+
+
+def read_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that only reads (below its @router.get): on Postgres its session runs in autocommit, each
+    statement a transaction of its own carrying the tenant settings, so no BEGIN or COMMIT round trip."""
+    setattr(endpoint, READ_ONLY_ATTR, True)
+    return endpoint
+
 
 # Ids and offsets are bounded, so an absurd number is a 422, not an integer overflow in the database.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

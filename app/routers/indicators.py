@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
-from app.routers.deps import OptionalId, SessionDep, ViewerTenant
+from app.routers.deps import OptionalId, SessionDep, ViewerTenant, read_only
 from app.schemas.common import Page
 from app.schemas.indicators import (
     DimensionsQuery,
@@ -71,6 +71,7 @@ def list_indicators(tenant: ViewerTenant) -> Page[IndicatorRead]:
 
 
 @router.get("/dimensions", response_model=DimensionsRead, responses=EXPORT_RESPONSES)
+@read_only
 def dimensions(
     tenant: ViewerTenant,
     session: SessionDep,
@@ -84,6 +85,7 @@ def dimensions(
 
 
 @router.get("/valor-mes-a-mes", response_model=MonthlyValuesRead, responses=EXPORT_RESPONSES)
+@read_only
 def valor_mes_a_mes(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
@@ -94,6 +96,7 @@ def valor_mes_a_mes(
 
 
 @router.get("/mapa-por-uf", response_model=UfMapRead, responses=EXPORT_RESPONSES)
+@read_only
 def mapa_por_uf(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
@@ -102,6 +105,7 @@ def mapa_por_uf(
 
 
 @router.get("/kpis", response_model=KpisRead, responses=EXPORT_RESPONSES)
+@read_only
 def kpis(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
@@ -110,6 +114,7 @@ def kpis(
 
 
 @router.get("/top-categorias", response_model=TopCategoriesRead, responses=EXPORT_RESPONSES)
+@read_only
 def top_categorias(
     tenant: ViewerTenant,
     session: SessionDep,
@@ -128,6 +133,7 @@ def top_categorias(
 
 
 @router.get("/acumulado-ano", response_model=YearToDateRead, responses=EXPORT_RESPONSES)
+@read_only
 def acumulado_ano(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
@@ -136,6 +142,7 @@ def acumulado_ano(
 
 
 @router.get("/serie-temporal", response_model=TimeSeriesRead, responses=EXPORT_RESPONSES)
+@read_only
 def serie_temporal(
     tenant: ViewerTenant,
     session: SessionDep,

@@ -28,7 +28,7 @@ _SETTINGS = {ORG_INFO_KEY: "app.current_org", USER_INFO_KEY: "app.current_user",
 
 # The role sessions run as on Postgres: it owns no table, so row-level security always applies to it.
 APP_ROLE = "painel_app"
-_app_role_by_dialect: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()  # an engine's and its option engines'
+_app_role_by_url: dict[Any, bool] = {}  # per database: shared by the request and the read-only pools
 
 # The category key: case- and accent-insensitive matching of categories, stored in the rollups. On Postgres it is the
 # SQL function painel_category_key (migration 0010, the same table); SQLite gets this Python twin on every connection.
@@ -79,6 +79,11 @@ def _watch_idle_connections(engine: Engine) -> None:
     def _checked_in(_dbapi_conn, record) -> None:
         record.info[_IDLE_SINCE] = time.monotonic()
 
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_conn, _record, _state) -> None:
+        if dbapi_conn.autocommit:  # a read-only session's connection: back to transactions (no round trip)
+            dbapi_conn.autocommit = False
+
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_conn, record, _proxy) -> None:
         idle_since = record.info.get(_IDLE_SINCE)
@@ -103,34 +108,31 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
-# Routes marked read-only (app.routers.deps.read_only) get, on Postgres, a session whose connection is in autocommit:
-# no BEGIN and no COMMIT round trips, each statement its own transaction carrying the tenant settings (one round
-# trip for a cached indicator answer instead of three). Statements already saw separate snapshots (READ COMMITTED).
+# Routes marked read-only (app.routers.deps.read_only) get, on Postgres, a session whose connection is switched to
+# autocommit at its transaction's start (psycopg2's flag: no round trip) and back when it returns to the pool: no
+# BEGIN and no COMMIT round trips, each statement its own transaction carrying the tenant settings (one round trip
+# for a cached indicator answer instead of three). Statements already saw separate snapshots (READ COMMITTED).
 READ_ONLY_ATTR = "painel_read_only"
-_read_sessionmakers: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
+_READ_ONLY_INFO_KEY = "painel.read_only"
 
 
+@lru_cache
 def get_read_sessionmaker() -> sessionmaker[Session]:
-    """Sessions for read-only routes: autocommit on Postgres, the ordinary ones elsewhere."""
-    engine = get_engine()
-    if engine.dialect.name != "postgresql":
-        return get_sessionmaker()
-    made = _read_sessionmakers.get(engine)
-    if made is None:
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        made = _read_sessionmakers[engine] = sessionmaker(bind=autocommit, expire_on_commit=False, autoflush=False)
-    return made
+    """Sessions for read-only routes (autocommit on Postgres; ordinary sessions elsewhere)."""
+    info = {_READ_ONLY_INFO_KEY: True}
+    return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False, info=info)
 
 
-def is_read_only_session(session: Session) -> bool:
-    return session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+def is_autocommit_session(session: Session) -> bool:
+    """A read-only session on Postgres: its DB-API commit and rollback send nothing."""
+    return bool(session.info.get(_READ_ONLY_INFO_KEY)) and session.get_bind().dialect.name == "postgresql"
 
 
 def _app_role_available(connection: Connection) -> bool:
-    """Whether sessions can run as painel_app here (checked once per engine): the role exists, the connecting user
+    """Whether sessions can run as painel_app here (checked once per database URL): the role exists, the connecting user
     may switch to it, and it was granted this database's tables (roles are cluster-wide; the grants are not)."""
-    dialect = connection.dialect
-    available = _app_role_by_dialect.get(dialect)
+    url = connection.engine.url
+    available = _app_role_by_url.get(url)
     if available is None:
         available = bool(
             connection.execute(
@@ -143,7 +145,7 @@ def _app_role_available(connection: Connection) -> bool:
                 {"role": APP_ROLE},
             ).scalar()
         )
-        _app_role_by_dialect[dialect] = available
+        _app_role_by_url[url] = available
     return available
 
 
@@ -259,6 +261,8 @@ def _begin_tenant_transaction(session: Session, _transaction, connection: Connec
     all-orgs exception), so row-level security sees them; a commit mid-request or mid-job keeps them. They are
     queued, not sent: they go with the transaction's first statement."""
     if connection.dialect.name == "postgresql":
+        if session.info.get(_READ_ONLY_INFO_KEY):
+            driver_connection(connection).autocommit = True  # no statement sent yet: psycopg2 is not in a transaction
         bound = {name: session.info[key] for key, name in _SETTINGS.items() if key in session.info}
         _pending_settings.pop(connection, None)
         _defer(connection, _calls(bound, switch_role=_app_role_available(connection)))
@@ -349,7 +353,7 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     endpoint = request.scope.get("endpoint")
     read_only = bool(getattr(endpoint, READ_ONLY_ATTR, False))
     session = (get_read_sessionmaker() if read_only else get_sessionmaker())()
-    inline = read_only and is_read_only_session(session)
+    inline = read_only and is_autocommit_session(session)
     try:
         yield session
         if session.in_transaction():

@@ -166,7 +166,7 @@ def require_role(minimum: Role | str, *, users_only: bool = False):
     return _check
 
 
-def require_dashboard_reader(dashboard_id: Id, caller: Caller) -> Tenant:
+async def require_dashboard_reader(dashboard_id: Id, caller: Caller) -> Tenant:
     """Reading one dashboard (and its data): a Viewer or higher, or an embed token that names this dashboard (any
     other answers 404, like a missing one)."""
     if caller.credential is Credential.EMBED:

@@ -357,9 +357,12 @@ def measure(engine, sqls: list[str], reps: int, org_id: int) -> dict:
     return out
 
 
-def db_time(engine, samples: dict[str, list[tuple[int, int]]], reps: int) -> tuple[list[str], list]:
+def db_time(
+    engine, samples: dict[str, list[tuple[int, int]]], reps: int, with_facts: bool = True
+) -> tuple[list[str], list]:
     """Per org size and indicator: rollups (now) against facts (before), p50 over sampled orgs x reps."""
     recorder = Recorder(engine)
+    facts_baseline_runs = max(2, reps // 4) if with_facts else 0
     lines = [
         "| org (facts in 2025) | indicator | statements | rollup rows read | exec p50 (ms) | exec max (ms) | "
         "plan+exec p50 (ms) | exec p50, TIMING OFF (ms) | plan+exec p50, TIMING OFF (ms) | from `facts` p50 (ms) | "
@@ -384,8 +387,8 @@ def db_time(engine, samples: dict[str, list[tuple[int, int]]], reps: int) -> tup
                     into[field] += got[field]
                 if label.startswith("5,000,000"):
                     plans.append((key, got["plans"]))
-                if key in baseline:
-                    before = measure(engine, baseline[key], max(2, reps // 4), org_id)
+                if key in baseline and facts_baseline_runs:
+                    before = measure(engine, baseline[key], facts_baseline_runs, org_id)
                     old.setdefault(key, {"exec": []})["exec"] += before["exec"]
         for key, s in new.items():
             p50, untimed = pct(s["exec"], 0.5), pct(s["untimed"], 0.5)
@@ -577,6 +580,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reload", action="store_true", help="reload the data set even when its counts match")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-db", action="store_true", help="only the HTTP part")
+    parser.add_argument("--skip-facts", action="store_true", help="no baseline over `facts` (seconds per 5M query)")
     parser.add_argument(
         "--baseline-root", help="another checkout (the code before a change) whose server runs the same HTTP phase"
     )
@@ -633,7 +637,7 @@ def main() -> None:
     plans: list = []
     if not args.skip_db:
         log(f"database time: {args.repetitions} repetitions per org")
-        db_lines, plans = db_time(engine, samples, args.repetitions)
+        db_lines, plans = db_time(engine, samples, args.repetitions, with_facts=not args.skip_facts)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with (RESULTS / "explain.txt").open("w" if plans else "a") as fh:
         fh.write(

@@ -81,7 +81,7 @@ def _watch_idle_connections(engine: Engine) -> None:
 
     @event.listens_for(engine, "reset")
     def _reset(dbapi_conn, _record, _state) -> None:
-        if dbapi_conn.autocommit:  # a read-only session's connection: back to transactions (no round trip)
+        if not dbapi_conn.closed and dbapi_conn.autocommit:  # a read-only session's: back to transactions (no I/O)
             dbapi_conn.autocommit = False
 
     @event.listens_for(engine, "checkout")

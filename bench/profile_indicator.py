@@ -70,15 +70,15 @@ SKIP = (
 
 # What a request spends its time on: (label, frames whose presence in a sample puts it in the bucket).
 BUCKETS = [
-    ("credential and membership (get_tenant, all of it)", ("get_tenant (app/routers/deps.py",)),
-    ("  pool checkout and pre-ping", ("_do_ping_w_event", "do_ping (sqlalchemy")),
+    ("credential and membership (get_caller, all of it)", ("get_caller (app/routers/deps.py",)),
+    ("  pool checkout and pre-ping", ("_do_ping_w_event", "do_ping (sqlalchemy", "_checked_out (app/core/db.py")),
     ("  tenant settings at transaction start (set_config)", ("_begin_tenant_transaction",)),
     ("  JWT verification", ("decode_access_token",)),
     ("indicator service (range, filters, cache key, cache or compute)", ("serve_indicator", "catalog.py")),
     ("  SQL of the indicator (rollups / facts)", ("totals (app/services/indicators/sums.py", "builtin.py")),
     ("JSON encoding", ("jsonable_encoder", "to_json (app", "JSONResponse.render", "serialize_response")),
     ("commit at the end of the request", ("Session.commit",)),
-    ("every statement's round trip (do_execute)", ("DefaultDialect.do_execute",)),
+    ("every statement's round trip (do_execute)", ("DefaultDialect.do_execute", "_execute (app/core/db.py")),
     ("FastAPI dependency solving", ("solve_dependencies",)),
 ]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
-from app.routers.deps import DashboardReader, EditorTenant, Id, Paging, SessionDep, ViewerTenant
+from app.routers.deps import DashboardReader, EditorTenant, Id, Paging, SessionDep, ViewerTenant, read_only
 from app.routers.indicators import FROM_EXAMPLES, TO_EXAMPLES
 from app.schemas.common import Page
 from app.schemas.dashboards import (
@@ -71,6 +71,7 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
 
 
 @router.get("/{dashboard_id}/data", response_model=DashboardDataRead, responses=EXPORT_RESPONSES)
+@read_only
 def dashboard_data(
     dashboard_id: Id,
     tenant: DashboardReader,

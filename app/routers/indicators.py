@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
-from app.routers.deps import OptionalId, SessionDep, ViewerTenant
+from app.routers.deps import OptionalId, SessionDep, ViewerTenant, read_only
 from app.schemas.common import Page
 from app.schemas.indicators import (
     DimensionsQuery,
@@ -23,9 +25,11 @@ from app.schemas.indicators import (
     UfMapRead,
     YearToDateRead,
 )
+from app.services.exports import ExportOptions
 from app.services.indicators import catalog as indicator_service
 from app.services.indicators import serving as indicator_serving
 from app.services.indicators.catalog import GRAIN, TOP_LIMIT
+from app.services.tenancy import Tenant
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
@@ -64,6 +68,25 @@ async def dimensions_query(
 QueryDep = Annotated[IndicatorQuery, Depends(indicator_query)]
 
 
+async def _serve(
+    session: Session,
+    tenant: Tenant,
+    key: str,
+    q: IndicatorQuery,
+    options: dict[str, Any] | None,
+    export: ExportOptions | None,
+    if_none_match: str | None,
+) -> Response:
+    """A cached answer straight from the event loop (it takes no I/O); anything else in a worker thread. The
+    indicator routes are `async def` for this: a cache hit then costs no threadpool hop of its own."""
+    served = indicator_serving.cached_indicator(session, tenant, key, q, options, export, if_none_match)
+    if served is None:
+        served = await run_in_threadpool(
+            indicator_serving.serve_indicator, session, tenant, key, q, options, export, if_none_match
+        )
+    return respond(served)
+
+
 @router.get("", response_model=Page[IndicatorRead])
 def list_indicators(tenant: ViewerTenant) -> Page[IndicatorRead]:
     """The catalog: key, title, description and parameters of every ready-made indicator."""
@@ -71,6 +94,7 @@ def list_indicators(tenant: ViewerTenant) -> Page[IndicatorRead]:
 
 
 @router.get("/dimensions", response_model=DimensionsRead, responses=EXPORT_RESPONSES)
+@read_only
 def dimensions(
     tenant: ViewerTenant,
     session: SessionDep,
@@ -84,33 +108,35 @@ def dimensions(
 
 
 @router.get("/valor-mes-a-mes", response_model=MonthlyValuesRead, responses=EXPORT_RESPONSES)
-def valor_mes_a_mes(
+@read_only
+async def valor_mes_a_mes(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
     """Value per month, zero-filled, with change_pct against the previous month."""
-    return respond(
-        indicator_serving.serve_indicator(session, tenant, "valor-mes-a-mes", q, None, export, if_none_match)
-    )
+    return await _serve(session, tenant, "valor-mes-a-mes", q, None, export, if_none_match)
 
 
 @router.get("/mapa-por-uf", response_model=UfMapRead, responses=EXPORT_RESPONSES)
-def mapa_por_uf(
+@read_only
+async def mapa_por_uf(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
     """Totals for all 27 UFs (largest first) with share_pct, plus the `unassigned` total."""
-    return respond(indicator_serving.serve_indicator(session, tenant, "mapa-por-uf", q, None, export, if_none_match))
+    return await _serve(session, tenant, "mapa-por-uf", q, None, export, if_none_match)
 
 
 @router.get("/kpis", response_model=KpisRead, responses=EXPORT_RESPONSES)
-def kpis(
+@read_only
+async def kpis(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
     """Total, count, average and distinct categories, against the previous period."""
-    return respond(indicator_serving.serve_indicator(session, tenant, "kpis", q, None, export, if_none_match))
+    return await _serve(session, tenant, "kpis", q, None, export, if_none_match)
 
 
 @router.get("/top-categorias", response_model=TopCategoriesRead, responses=EXPORT_RESPONSES)
-def top_categorias(
+@read_only
+async def top_categorias(
     tenant: ViewerTenant,
     session: SessionDep,
     q: QueryDep,
@@ -122,21 +148,21 @@ def top_categorias(
 ) -> Response:
     """The top categories by value with their share."""
     options = {"limit": limit}
-    return respond(
-        indicator_serving.serve_indicator(session, tenant, "top-categorias", q, options, export, if_none_match)
-    )
+    return await _serve(session, tenant, "top-categorias", q, options, export, if_none_match)
 
 
 @router.get("/acumulado-ano", response_model=YearToDateRead, responses=EXPORT_RESPONSES)
-def acumulado_ano(
+@read_only
+async def acumulado_ano(
     tenant: ViewerTenant, session: SessionDep, q: QueryDep, export: ExportDep, if_none_match: IfNoneMatch
 ) -> Response:
     """Running total per month since the start of each fiscal year (the org's fiscal_year_start_month)."""
-    return respond(indicator_serving.serve_indicator(session, tenant, "acumulado-ano", q, None, export, if_none_match))
+    return await _serve(session, tenant, "acumulado-ano", q, None, export, if_none_match)
 
 
 @router.get("/serie-temporal", response_model=TimeSeriesRead, responses=EXPORT_RESPONSES)
-def serie_temporal(
+@read_only
+async def serie_temporal(
     tenant: ViewerTenant,
     session: SessionDep,
     q: QueryDep,
@@ -146,6 +172,4 @@ def serie_temporal(
 ) -> Response:
     """Value and row count per day, ISO week (`2025-W03`, from Monday), month, quarter or year, zero-filled."""
     options = {"grain": grain}
-    return respond(
-        indicator_serving.serve_indicator(session, tenant, "serie-temporal", q, options, export, if_none_match)
-    )
+    return await _serve(session, tenant, "serie-temporal", q, options, export, if_none_match)

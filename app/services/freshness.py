@@ -70,6 +70,12 @@ def forget(session: Session) -> None:
     session.info.pop(_MEMO_KEY, None)
 
 
+def remembered(session: Session, tenant: Tenant) -> OrgState | None:
+    """The org's state if this request already read it (with the membership), else None: never a query."""
+    known = session.info.get(_MEMO_KEY)
+    return known if isinstance(known, OrgState) and known.org_id == tenant.org_id else None
+
+
 def state(session: Session, tenant: Tenant) -> OrgState:
     """The org's state: remembered for this request, or read in one statement."""
     known = session.info.get(_MEMO_KEY)

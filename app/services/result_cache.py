@@ -38,8 +38,13 @@ class CacheStats:
 
 class ResultCache(Protocol):
     stats: CacheStats
+    in_process: bool  # get() and peek() do no I/O: safe to call from the event loop
 
     def get(self, key: str) -> bytes | None: ...
+
+    def peek(self, key: str) -> bytes | None:
+        """get() without counting a miss (a caller that will ask get() again when it misses)."""
+        ...
 
     def set(self, key: str, value: bytes) -> None: ...
 
@@ -48,6 +53,8 @@ class ResultCache(Protocol):
 
 class MemoryCache:
     """A thread-safe LRU bounded by the total size of its values (one entry at most an eighth of it)."""
+
+    in_process = True
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -63,6 +70,15 @@ class MemoryCache:
             if value is not None:
                 self._entries.move_to_end(key)
         self.stats.count("hits" if value is not None else "misses")
+        return value
+
+    def peek(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+        if value is not None:
+            self.stats.count("hits")
         return value
 
     def set(self, key: str, value: bytes) -> None:
@@ -89,6 +105,8 @@ class MemoryCache:
 class RedisCache:
     """Entries in Redis under a key prefix, each with a TTL; shared by every worker and replica."""
 
+    in_process = False
+
     def __init__(self, url: str, prefix: str, ttl_seconds: int, max_entry_bytes: int) -> None:
         import redis
 
@@ -107,6 +125,9 @@ class RedisCache:
             return None
         self.stats.count("hits" if value is not None else "misses")
         return value
+
+    def peek(self, key: str) -> bytes | None:
+        return None  # a network round trip: never from the event loop (in_process is False)
 
     def set(self, key: str, value: bytes) -> None:
         if len(value) > self.max_entry_bytes:
@@ -132,11 +153,16 @@ class RedisCache:
 class NoCache:
     """RESULT_CACHE_MAX_MB=0: every lookup misses."""
 
+    in_process = True
+
     def __init__(self) -> None:
         self.stats = CacheStats()
 
     def get(self, key: str) -> bytes | None:
         self.stats.count("misses")
+        return None
+
+    def peek(self, key: str) -> bytes | None:
         return None
 
     def set(self, key: str, value: bytes) -> None:

@@ -67,6 +67,40 @@ def _answer(
     return Served(tag, file=export_tables(tables(result), export, stem))
 
 
+def _indicator_request(key: str, query: IndicatorQuery, options: dict[str, Any] | None):
+    """The indicator, its range, filters and parsed options (422 on a bad range, UF or option)."""
+    indicator = catalog.get_indicator(key)
+    rng = make_range(query.start, query.end)
+    filters = make_filters(query.data_source_id, query.category, query.uf)
+    parsed = {option.name: option.parse((options or {}).get(option.name)) for option in indicator.options}
+    return indicator, rng, filters, parsed
+
+
+def cached_indicator(
+    session: Session,
+    tenant: Tenant,
+    key: str,
+    query: IndicatorQuery,
+    options: dict[str, Any] | None = None,
+    export: ExportOptions | None = None,
+    if_none_match: str | None = None,
+) -> Served | None:
+    """The answer when it takes no I/O (callable from the event loop): a 304 or the JSON in the in-process cache,
+    the org's state having come with the membership. None when serve_indicator must answer: a miss, an export,
+    Redis, or a caller whose state was not read yet."""
+    state = freshness.remembered(session, tenant)
+    cache = result_cache.get_cache()
+    if export is not None or state is None or not cache.in_process:
+        return None
+    _, rng, filters, parsed = _indicator_request(key, query, options)
+    cache_key = result_cache.key_for(state, tenant, "indicator", key, rng.start, rng.end, asdict(filters), parsed)
+    tag = cache_key.etag()
+    if freshness.etag_matches(if_none_match, tag):
+        return Served.unchanged(tag)
+    body = cache.peek(cache_key.key)
+    return Served(tag, body=body) if body is not None else None
+
+
 def serve_indicator(
     session: Session,
     tenant: Tenant,
@@ -77,10 +111,7 @@ def serve_indicator(
     if_none_match: str | None = None,
 ) -> Served:
     """One ready-made indicator for the caller's org (422 on a bad range, UF, option or data source)."""
-    indicator = catalog.get_indicator(key)
-    rng = make_range(query.start, query.end)
-    filters = make_filters(query.data_source_id, query.category, query.uf)
-    parsed = {option.name: option.parse((options or {}).get(option.name)) for option in indicator.options}
+    indicator, rng, filters, parsed = _indicator_request(key, query, options)
     state = freshness.state(session, tenant)
     cache_key = result_cache.key_for(state, tenant, "indicator", key, rng.start, rng.end, asdict(filters), parsed)
 

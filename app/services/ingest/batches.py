@@ -36,6 +36,19 @@ def get_batch(session: Session, tenant: Tenant, batch_id: int, *, lock: bool = F
     return get_scoped_or_404(session, tenant, IngestionBatch, batch_id, "Batch", lock=lock)
 
 
+def supersede_others(session: Session, tenant: Tenant, source_id: int, batch_id: int) -> None:
+    """Make `batch_id` the source's only current batch: its other loaded batches become superseded."""
+    session.execute(
+        scoped_update(tenant, IngestionBatch)
+        .where(
+            IngestionBatch.data_source_id == source_id,
+            IngestionBatch.id != batch_id,
+            IngestionBatch.status == BatchStatus.LOADED,
+        )
+        .values(status=BatchStatus.SUPERSEDED)
+    )
+
+
 def duplicate_of(
     session: Session, tenant: Tenant, source_id: int, sha256: str, request: dict[str, Any], mode: LoadMode
 ) -> IngestionBatch | None:

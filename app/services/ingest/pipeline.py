@@ -34,7 +34,7 @@ from app.services.ingest.copy_path import text_table
 from app.services.ingest.copy_path.parse import parse_into_staging
 from app.services.ingest.readers.base import Chunk, TableReader
 from app.services.ingest.transform import ColumnProfile, Profiler, transform_chunk
-from app.services.tenancy import Tenant, scoped_update
+from app.services.tenancy import Tenant
 
 log = logging.getLogger("painel.ingest")
 
@@ -59,6 +59,30 @@ class LoadOptions:
     @property
     def mode(self) -> LoadMode:
         return LoadMode.REPLACE if self.replace else LoadMode.APPEND
+
+
+def new_batch(
+    session: Session,
+    tenant: Tenant,
+    source: DataSource,
+    status: BatchStatus,
+    options: LoadOptions,
+    details: dict[str, Any],
+) -> IngestionBatch:
+    """A batch row of the source for a load with these options (flushed: it has its id)."""
+    batch = IngestionBatch(
+        organization_id=tenant.org_id,
+        data_source_id=source.id,
+        status=status,
+        mode=options.mode,
+        file_name=options.file_name,
+        content_sha256=options.sha256,
+        created_by=tenant.user_id,
+        details=details,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
 
 
 def _check_row_limit(rows: int) -> None:
@@ -100,15 +124,7 @@ def _promote(
     if inserted != loaded:
         raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
     if options.replace:
-        session.execute(
-            scoped_update(tenant, IngestionBatch)
-            .where(
-                IngestionBatch.data_source_id == source.id,
-                IngestionBatch.id != batch.id,
-                IngestionBatch.status == BatchStatus.LOADED,
-            )
-            .values(status=BatchStatus.SUPERSEDED)
-        )
+        batch_service.supersede_others(session, tenant, source.id, batch.id)
 
 
 def _stage_in_python(
@@ -224,18 +240,7 @@ def _load(
     elif not options.dry_run:
         if source is None:  # pragma: no cover - only a dry run may have no source yet
             raise RuntimeError("a load needs its data source")
-        batch = IngestionBatch(
-            organization_id=tenant.org_id,
-            data_source_id=source.id,
-            status=BatchStatus.LOADED,
-            file_name=options.file_name,
-            content_sha256=options.sha256,
-            created_by=tenant.user_id,
-            mode=options.mode,
-            details=details,
-        )
-        session.add(batch)
-        session.flush()
+        batch = new_batch(session, tenant, source, BatchStatus.LOADED, options, details)
 
     sample: list = []
     if table is not None and batch is not None:

@@ -13,7 +13,7 @@ from app.services import datasources as datasource_service
 from app.services import freshness
 from app.services.ingest import batches as batch_service
 from app.services.ingest import staging
-from app.services.tenancy import Tenant, scoped_select, scoped_update
+from app.services.tenancy import Tenant, scoped_select
 
 
 def _check_restorable(batch: IngestionBatch) -> None:
@@ -52,15 +52,7 @@ def restore_batch(session: Session, tenant: Tenant, batch_id: int) -> BatchRead:
             f"Batch {batch.id} has {inserted} of its {batch.rows_loaded} rows staged; it cannot be restored.",
             code="batch_incomplete",
         )
-    session.execute(
-        scoped_update(tenant, IngestionBatch)
-        .where(
-            IngestionBatch.data_source_id == source.id,
-            IngestionBatch.id != batch.id,
-            IngestionBatch.status == BatchStatus.LOADED,
-        )
-        .values(status=BatchStatus.SUPERSEDED)
-    )
+    batch_service.supersede_others(session, tenant, source.id, batch.id)
     batch.status, batch.restored_at = BatchStatus.LOADED, utcnow()
     freshness.bump(session, tenant)
     session.flush()

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge, Unprocessable
 from app.core.limits import json_text_problem
-from app.models import BatchStatus, DataSource, IngestionBatch, LoadMode, SourceType
+from app.models import BatchStatus, DataSource, LoadMode, SourceType
 from app.schemas.ingest import BatchRead, BatchReportRead
 from app.services import datasources as datasource_service
 from app.services.ingest import background
 from app.services.ingest import batches as batch_service
-from app.services.ingest.pipeline import LoadOptions, load_table
+from app.services.ingest.pipeline import LoadOptions, load_table, new_batch
 from app.services.ingest.readers import ReadOptions, open_reader
 from app.services.tenancy import Tenant
 
@@ -167,18 +167,7 @@ def _accept(
     reader_options: ReadOptions,
 ) -> UploadOutcome:
     """Record a `processing` batch (committed with the request) and prepare its background load."""
-    batch = IngestionBatch(
-        organization_id=tenant.org_id,
-        data_source_id=source.id,
-        status=BatchStatus.PROCESSING,
-        mode=request.mode,
-        file_name=options.file_name,
-        content_sha256=options.sha256,
-        created_by=tenant.user_id,
-        details=dict(options.details),
-    )
-    session.add(batch)
-    session.flush()
+    batch = new_batch(session, tenant, source, BatchStatus.PROCESSING, options, dict(options.details))
     path = background.spool_to_disk(fileobj, request.kind)
     # The load starts only after the commit; if the request's transaction rolls back instead, drop the copy.
     event.listen(session, "after_soft_rollback", lambda *_: background.discard(path), once=True)

@@ -187,10 +187,10 @@ RECORD_PROCESSING = """() => {
 
 
 def test_async_upload_polls_the_batch_and_shows_rows_processed(demo, page):
-    """The 202 path, to the contract of asynchronous uploads: `Prefer: respond-async` is answered 202 with the batch
-    id and a Location header, then GET /ingest/batches/{id} is 'processing' with rows_processed until 'loaded'. The
-    server of this branch answers synchronously, so the browser's network layer turns its real answers into that
-    contract: the upload's 201 becomes a 202, and the first polls of the (already loaded) batch say 'processing'."""
+    """The page's side of the 202 path, step by step: the browser's network layer turns the server's answers into a
+    background load seen mid-way (the upload's 201 becomes a 202 with the batch id and a Location header, and the
+    first polls of the batch say 'processing' with a quarter more rows each time), so each progress step is exact.
+    The real 202 path is test_a_large_file_loads_in_the_background."""
     content, expected = brazilian_csv(good=400, bad_every=50)
     seen = {"prefer": None, "polls": 0, "received": 0}
 
@@ -227,7 +227,7 @@ def test_async_upload_polls_the_batch_and_shows_rows_processed(demo, page):
     report = page.get_by_test_id("upload-report")
     report.wait_for()
 
-    assert seen["prefer"] == "respond-async"
+    assert seen["prefer"] is None  # a small file: the page asks for no background load
     assert seen["polls"] == 4  # it stopped polling once the batch was loaded
     received = seen["received"]
     steps = [
@@ -249,6 +249,42 @@ def test_async_upload_polls_the_batch_and_shows_rows_processed(demo, page):
         line for line, _, _ in expected
     ]
     assert "Data" in page.get_by_test_id("mapping").inner_text()
+
+
+def test_a_large_file_loads_in_the_background(demo, page):
+    """A file over 2 MB: the page asks for a background load (Prefer: respond-async), the server answers 202, the
+    page follows the batch until it is loaded and shows the finished batch's report."""
+    content, expected = brazilian_csv(good=70_000, bad_every=997)
+    assert len(content) > 2 * 1024 * 1024
+    answers: list[tuple[str, int, str | None]] = []
+    page.on(
+        "response",
+        lambda r: answers.append((r.url, r.status, r.request.headers.get("prefer"))) if "/ingest/" in r.url else None,
+    )
+    sign_in(page, demo.base_url)
+    page.goto(f"{demo.base_url}/#/upload")
+    page.get_by_test_id("upload-dropzone").wait_for()
+    page.get_by_test_id("upload-name").fill("Vendas grandes")
+    page.evaluate(RECORD_PROCESSING)
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "vendas-grandes.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    report = page.get_by_test_id("upload-report")
+    report.wait_for(timeout=120_000)
+
+    upload = [a for a in answers if a[0].endswith("/ingest/csv")]
+    assert [(status, prefer) for _, status, prefer in upload] == [(202, "respond-async")]
+    polls = [a for a in answers if re.search(r"/ingest/batches/\d+$", a[0])]
+    assert polls and all(status == 200 for _, status, _ in polls)
+    assert "processing" in [state for state, *_ in page.evaluate("window.__processing")]
+    assert page.get_by_test_id("upload-progress").get_attribute("data-state") == "done"
+
+    batch = demo.api.get(f"/ingest/batches/{report.get_attribute('data-batch-id')}")
+    assert batch["status"] == "loaded"
+    assert (batch["rows_loaded"], batch["rows_rejected"]) == (70_000, len(expected))
+    assert batch["rows_processed"] == batch["rows_received"] == 70_000 + len(expected)
+    assert int(page.get_by_test_id("rows-loaded").get_attribute("data-value")) == 70_000
+    assert int(page.get_by_test_id("rows-rejected").get_attribute("data-value")) == len(expected)
 
 
 def test_async_upload_that_fails_shows_the_batch_error(demo, page):

@@ -2,12 +2,16 @@
 //   "uploading" (bytes sent, from XMLHttpRequest's upload progress events)
 //   "processing" (the server reads, checks and loads the rows)
 //   "done" with the report, or an error.
-// The upload asks for asynchronous processing (`Prefer: respond-async`). A server that does it answers
+// A file over ASYNC_FROM_BYTES asks for background processing (`Prefer: respond-async`; the server also does it by
+// itself for files over its ASYNC_UPLOAD_MB). Smaller files load within the request, so a refusal (an empty or
+// unreadable file) comes back at once as a 4xx. A background load answers
 // 202 Accepted with the batch id (body `batch_id` or `id`, and a Location header), and the page polls
 // GET /ingest/batches/{id} every 500 ms: `status` is "processing" (with rows_processed of rows_received) until it
 // is "loaded" or "failed" (with `error`). A server that does not answers 201/200 with the finished report.
 
 import { api, ApiError, uploadWithProgress } from "./api.js";
+
+export const ASYNC_FROM_BYTES = 2 * 1024 * 1024;
 
 export const ACCEPTED_TYPES = ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -96,7 +100,7 @@ export async function uploadFile(file, { name, dryRun, onPhase, signal } = {}) {
   onPhase?.("uploading", { loaded: 0, total: file.size });
   const { status, body, location } = await uploadWithProgress(`/ingest/${kind}`, form, {
     signal,
-    headers: { Prefer: "respond-async" },
+    headers: file.size > ASYNC_FROM_BYTES ? { Prefer: "respond-async" } : {},
     onProgress: (p) => onPhase?.("uploading", p),
     onSent: () => onPhase?.("processing", {}),
   });

@@ -24,6 +24,7 @@ export async function dashboardsView(container, { query, signal }) {
   document.title = "Painéis · Painel";
   container.append(loading());
   const dashboards = await listAll("/dashboards", { signal });
+  if (signal.aborted) return; // the user went elsewhere meanwhile: never pull them back
   if (query.get("landing") && dashboards.length === 1) {
     // Right after sign-in, an org with one dashboard opens on it.
     redirect(`/dashboards/${dashboards[0].id}`);

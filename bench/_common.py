@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,3 +116,30 @@ def stop_server(server: Server, timeout: float = 20) -> None:
                 os.kill(pid, signal.SIGKILL)
         server.proc.kill()
         server.proc.wait(5)
+
+
+def ensure_database(url: str, marker: str, *, recreate: bool = False) -> bool:
+    """Create the Postgres database of `url` when it is missing, commented with `marker` (the bench that owns it).
+    recreate drops it first, but only a database that carries the marker: never one a bench did not create.
+    Answers whether it was created."""
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if exists and recreate:
+                comment = conn.execute(
+                    text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"),
+                    {"n": name},
+                ).scalar()
+                if comment != marker:
+                    raise SystemExit(f"database {name} exists and is not this bench's: pick another --database-url")
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                exists = False
+            if exists:
+                return False
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{marker}'"))
+            return True
+    finally:
+        admin.dispose()

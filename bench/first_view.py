@@ -25,7 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import ROOT, start_server, stop_server
+from bench._common import ROOT, ensure_database, start_server, stop_server
+
+MARKER = "painel bench data set (bench/first_view.py)"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,6 +41,8 @@ CHROMIUM_ARGS = [
 
 def prepare(database_url: str) -> None:
     """Migrate and seed the demo org, as `make run` does."""
+    if database_url.startswith("postgresql"):
+        ensure_database(database_url, MARKER)
     env = {**os.environ, "DATABASE_URL": database_url}
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "-m", "app.seed"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

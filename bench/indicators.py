@@ -32,12 +32,12 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import server_rss_mb, start_server, stop_server  # noqa: E402 after the sys.path line
+from bench._common import ensure_database, server_rss_mb, start_server, stop_server  # noqa: E402 after the sys.path line
 
 RESULTS = ROOT / "bench" / "results"
 MARKER = "painel bench data set (bench/indicators.py, rollups)"
@@ -68,27 +68,6 @@ def data_set(small_orgs: int) -> list[tuple[str, int, int]]:
     return [*orgs, ("bench-medium", 100_000, 100_000), ("bench-large", 1_000_000, 5_000_000)]
 
 
-def _admin(url: str):
-    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def ensure_database(url: str, recreate: bool = False) -> bool:
-    """Create the database when missing, commented with MARKER; True if created (recreate: drop it first)."""
-    name, admin = make_url(url).database, _admin(url)
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-            if exists and recreate:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            elif exists:
-                return False
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
-            return True
-    finally:
-        admin.dispose()
-
-
 def migrate(url: str) -> None:
     from alembic import command
     from app.services.health import alembic_config
@@ -110,7 +89,7 @@ def schema_drift(engine) -> list:
 
 def prepare_database(url: str, orgs: list[tuple[str, int, int]], reload: bool):
     """A migrated database holding the data set: (engine, reused). Recreates only a database this script made."""
-    created = ensure_database(url)
+    created = ensure_database(url, MARKER)
     migrate(url)
     engine = create_engine(url, pool_size=4)
     want_facts = sum(a + b for _, a, b in orgs)
@@ -133,7 +112,7 @@ def prepare_database(url: str, orgs: list[tuple[str, int, int]], reload: bool):
             raise SystemExit(f"{engine.url.database} holds other data and was not created by this script")
         log(f"recreating {engine.url.database} (it held {n_orgs} orgs, {facts:,} facts)")
         engine.dispose()
-        ensure_database(url, recreate=True)
+        ensure_database(url, MARKER, recreate=True)
         migrate(url)
         engine = create_engine(url, pool_size=4)
     return engine, False

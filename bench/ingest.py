@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from _common import rss_mb, start_server, stop_server
+from _common import ensure_database, rss_mb, start_server, stop_server
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, make_url, text
 
@@ -43,6 +43,9 @@ UFS = ["SP", "RJ", "MG", "BA", "RS", "PR", "PE", "CE", "DF", "GO", "SC", "AM", "
 CATEGORIES = ["Eletrônicos", "Vestuário", "Alimentos", "Móveis", "Higiene e Beleza", "Livros"]
 
 
+MARKER = "painel bench data set (bench/ingest.py)"
+
+
 def write_csv(path: Path, rows: int, seed: int = 42) -> None:
     """A `;`-separated cp1252 file with decimal commas and dd/mm/yyyy dates, as ERPs export."""
     rng = random.Random(seed)
@@ -58,15 +61,6 @@ def write_csv(path: Path, rows: int, seed: int = 42) -> None:
                 f"{days[rng.randrange(730)]};{value};{rng.choice(UFS)};{rng.choice(CATEGORIES)};"
                 f"{100000 + i};ação nº {i % 97}\r\n"
             )
-
-
-def ensure_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def psql_copy(url: str, csv_path: Path) -> float:
@@ -166,7 +160,7 @@ def main() -> None:
     from alembic import command
     from app.services.health import alembic_config
 
-    ensure_database(args.database_url)
+    ensure_database(args.database_url, MARKER)
     cfg = alembic_config(args.database_url)
     cfg.attributes["configure_logger"] = False
     command.upgrade(cfg, "head")

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import start_server, stop_server  # noqa: E402 after the sys.path line
+from bench._common import ensure_database, start_server, stop_server  # noqa: E402 after the sys.path line
 
 MARKER = "painel bench data set (bench/workers.py)"
 ORG_SLUG = "bench-workers"
@@ -53,24 +53,7 @@ def log(msg: str) -> None:
 
 def prepare_database(url: str, recreate: bool) -> bool:
     """Create (or, if it is this script's, recreate) the database and migrate it; True when it is new."""
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-            comment = conn.execute(
-                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"), {"n": name}
-            ).scalar()
-            if exists and recreate:
-                if comment != MARKER:
-                    raise SystemExit(f"database {name} exists and is not this script's: pick another --database-url")
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                exists = False
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-                conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER}'"))
-    finally:
-        admin.dispose()
+    created = ensure_database(url, MARKER, recreate=recreate)
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
         cwd=ROOT,
@@ -78,7 +61,7 @@ def prepare_database(url: str, recreate: bool) -> bool:
         check=True,
         capture_output=True,
     )
-    return not exists
+    return created
 
 
 def csv_rows(n: int, seed: int = 13) -> bytes:

@@ -43,6 +43,16 @@ async function run(api) {
     out.body = await r.json();
     const again = await fetch(url, {headers: {...auth, "If-None-Match": out.etag}, cache: "no-store"});
     out.revalidated = again.status;
+    // A chart's series, at a grain, with the same filter.
+    const series = await fetch(api + "/indicators/serie-temporal?from=2025-01-01&to=2025-12-31&uf=SP&grain=quarter",
+      {headers: auth});
+    out.series = (await series.json()).items;
+    // An export: a file name the page can read (CORS exposes Content-Disposition) and a Brazilian CSV.
+    const file = await fetch(api + "/indicators/valor-mes-a-mes?from=2025-01-01&to=2025-12-31&uf=SP&format=csv",
+      {headers: auth});
+    out.exportStatus = file.status;
+    out.disposition = file.headers.get("Content-Disposition");
+    out.csv = new TextDecoder("utf-8", {ignoreBOM: true}).decode(await file.arrayBuffer());
   } catch (error) {
     out.error = String(error);
   }
@@ -110,6 +120,19 @@ def test_a_page_on_an_allowed_origin_signs_in_and_reads_headers(browser, fronten
     assert out["etag"] and out["etag"].startswith('"')
     assert out["requestId"] == "from-the-browser-1"
     assert out["revalidated"] == 304
+    # The quarter series adds up per quarter to the SP rows the test loaded.
+    quarters = {}
+    for row in ROWS:
+        if row.uf == "SP":
+            q = f"2025-Q{(row.day.month - 1) // 3 + 1}"
+            quarters[q] = quarters.get(q, Decimal(0)) + row.value
+    assert {i["period"]: i["value"] for i in out["series"]} == {q: float(v) for q, v in quarters.items()}
+    # The export: its file name, the BOM, `;` and decimal commas, and the same monthly values.
+    assert out["exportStatus"] == 200 and "filename=" in out["disposition"] and ".csv" in out["disposition"]
+    lines = out["csv"].splitlines()
+    assert lines[0].startswith("\ufeff") and lines[0].lstrip("\ufeff").split(";")[:2] == ["month", "value"]
+    monthly = {f"{m:02d}/2025": f"{m * 10},50" for m in range(1, 13)}
+    assert {line.split(";")[0]: line.split(";")[1] for line in lines[1:]} == monthly
 
 
 def test_a_page_on_another_origin_is_refused_by_the_browser(browser, frontend, api_servers):

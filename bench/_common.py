@@ -143,3 +143,19 @@ def ensure_database(url: str, marker: str, *, recreate: bool = False) -> bool:
             return True
     finally:
         admin.dispose()
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    """Settings of a bench's API server: development mode, no scheduler or demo seed, fresh secrets."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "SCHEDULER_ENABLED": "false",
+        "SEED_DEMO": "false",
+        "JWT_SECRET": secrets.token_urlsafe(36),
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+    }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -22,13 +21,12 @@ import time
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import free_port  # noqa: E402 after the sys.path line
+from bench._common import bench_env, free_port  # noqa: E402 after the sys.path line
 from bench.indicators import drive  # noqa: E402
 
 
@@ -127,14 +125,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--path", default="/indicators/valor-mes-a-mes?from=2025-01-01&to=2025-12-31")
     args = parser.parse_args()
-    env = {
-        "DATABASE_URL": args.database_url,
-        "APP_ENV": "development",
-        "SCHEDULER_ENABLED": "false",
-        "SEED_DEMO": "false",
-        "JWT_SECRET": secrets.token_urlsafe(36),
-        "SECRETS_KEY": Fernet.generate_key().decode(),
-    }
+    env = bench_env(args.database_url)
     os.environ.update(env)
     from app.core.security import create_access_token
 

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import child_pids, start_server, stop_server  # noqa: E402 after the sys.path line
+from bench._common import bench_env, child_pids, start_server, stop_server  # noqa: E402 after the sys.path line
 from bench.indicators import drive  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -47,14 +45,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
-    env = {
-        "DATABASE_URL": args.database_url,
-        "APP_ENV": "development",
-        "SCHEDULER_ENABLED": "false",
-        "SEED_DEMO": "false",
-        "JWT_SECRET": secrets.token_urlsafe(36),
-        "SECRETS_KEY": Fernet.generate_key().decode(),
-    }
+    env = bench_env(args.database_url)
     os.environ.update(env)
     from app.core.security import create_access_token
 

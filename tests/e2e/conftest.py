@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,12 +83,9 @@ def demo(server) -> Iterator[Demo]:
     api.client.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    """A fresh browser context (no cache, no storage) in pt-BR; any script error or CSP violation fails the test."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="pt-BR", timezone_id="America/Sao_Paulo"
-    )
+def open_page(context) -> tuple[Any, list[str]]:
+    """A new page of the context, and the list its script errors, warnings and CSP violations go to (a test
+    fixture asserts it is empty at the end)."""
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}\n{exc.stack}"))
@@ -100,6 +98,16 @@ def page(browser, request):
         ),
     )
     page.set_default_timeout(30_000)  # generous: the suite may share 2 cores with other work
+    return page, problems
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context (no cache, no storage) in pt-BR; any script error or CSP violation fails the test."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="pt-BR", timezone_id="America/Sao_Paulo"
+    )
+    page, problems = open_page(context)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import EXPECTED_CONSOLE, OUTPUT, shot, sign_in
+from tests.e2e.conftest import OUTPUT, open_page, shot, sign_in
 from tests.e2e.helpers import painted_pixels, wait_dashboard, widget
 from tests.e2e.test_grains import add_time_series
 
@@ -44,18 +44,7 @@ def sized_page(browser, request):
     context = browser.new_context(
         viewport=VIEWPORTS[size], locale="pt-BR", timezone_id="America/Sao_Paulo", has_touch=size == "390"
     )
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console.{msg.type}: {msg.text}")
-            if msg.type in ("error", "warning") and not msg.text.startswith(EXPECTED_CONSOLE)
-            else None
-        ),
-    )
-    page.set_default_timeout(30_000)
+    page, problems = open_page(context)
     yield size, page
     context.close()
     assert not problems, problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, cast, func, insert
+from sqlalchemy import Date, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.db import CATEGORY_KEY_FUNCTION
@@ -59,16 +59,28 @@ def _insert_days(session: Session, tenant: Tenant, source_id: int, days: tuple[d
         Fact.date,
         Fact.uf,
         Fact.category,
-        category_key_sql(Fact.category),
-        func.sum(Fact.value),
-        func.count(),
-        func.min(Fact.value),
-        func.max(Fact.value),
+        func.sum(Fact.value).label("total_value"),
+        func.count().label("row_count"),
+        func.min(Fact.value).label("min_value"),
+        func.max(Fact.value).label("max_value"),
     ).where(Fact.data_source_id == source_id)
     if days is not None:
         grouped = grouped.where(Fact.date.between(*days))
-    grouped = grouped.group_by(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category)
-    session.execute(insert(DailyRollup).from_select(_COLUMNS, grouped))
+    g = grouped.group_by(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category).subquery()
+    # The category key (unaccent and lower case) once per group, not once per fact.
+    keyed = select(
+        g.c.organization_id,
+        g.c.data_source_id,
+        g.c.date,
+        g.c.uf,
+        g.c.category,
+        category_key_sql(g.c.category),
+        g.c.total_value,
+        g.c.row_count,
+        g.c.min_value,
+        g.c.max_value,
+    )
+    session.execute(insert(DailyRollup).from_select(_COLUMNS, keyed))
 
 
 def _insert_months(session: Session, tenant: Tenant, source_id: int, days: tuple[date, date] | None) -> None:

@@ -117,12 +117,22 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _promote(
-    session: Session, tenant: Tenant, source: DataSource, batch: IngestionBatch, options: LoadOptions, loaded: int
+    session: Session,
+    tenant: Tenant,
+    source: DataSource,
+    batch: IngestionBatch,
+    options: LoadOptions,
+    loaded: int,
+    promoted: int | None,
 ) -> None:
-    """The batch's valid rows into facts; a replace supersedes the source's other current batches."""
-    inserted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
-    if inserted != loaded:
-        raise RuntimeError(f"promoted {inserted} rows, expected {loaded}")
+    """The batch's valid rows into facts (unless the COPY path already `promoted` them) and the rollups; a replace
+    supersedes the source's other current batches."""
+    if promoted is None:
+        promoted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
+    else:
+        staging.refresh_rollups(session, tenant, source.id, batch.id, replace=options.replace)
+    if promoted != loaded:
+        raise RuntimeError(f"promoted {promoted} rows, expected {loaded}")
     if options.replace:
         batch_service.supersede_others(session, tenant, source.id, batch.id)
 
@@ -185,7 +195,9 @@ def _first_pass(
     chunks: Iterable[Chunk] = ()
     if copying:
         started = time.perf_counter()
-        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed)
+        raw = copy_load.RawPass(profiler, get_settings().MAX_UPLOAD_ROWS, options.progress)
+        table, bad_rows = copy_load.first_pass(session, reader, chunk_rows, feed, raw)
+        _check_row_limit(profiler.rows)
         _check_not_empty(profiler.rows, header, options)
         return table, bad_rows, chunks, {"read_and_copy": time.perf_counter() - started}
     if getattr(reader, "replayable", True):
@@ -243,12 +255,17 @@ def _load(
         batch = new_batch(session, tenant, source, BatchStatus.LOADED, options, details)
 
     sample: list = []
-    if table is not None and batch is not None:
+    promoted: int | None = None
+    if table is not None and batch is not None and source is not None:
         started = time.perf_counter()
-        parsed = parse_into_staging(session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id)
+        if options.replace:
+            staging.clear_source_facts(session, tenant, source.id)
+        parsed = parse_into_staging(
+            session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id, source.id
+        )
         text_table.drop(session.connection(), table)
-        timings["parse_and_stage"] = time.perf_counter() - started
-        received, rejected_rows = profiler.rows, bad_rows + parsed.invalid_rows
+        timings["parse_stage_and_facts"] = time.perf_counter() - started
+        received, rejected_rows, promoted = profiler.rows, bad_rows + parsed.invalid_rows, parsed.promoted
     else:
         received, rejected_rows = _stage_in_python(
             session, tenant, batch, header, used_mapping, profile, chunks, sample, options.progress
@@ -258,9 +275,9 @@ def _load(
     loaded = received - rejected_rows
     if batch is not None and source is not None:
         started = time.perf_counter()
-        _promote(session, tenant, source, batch, options, loaded)
+        _promote(session, tenant, source, batch, options, loaded, promoted)
         if table is not None:
-            timings["promote"] = time.perf_counter() - started
+            timings["rollups"] = time.perf_counter() - started
             log.info("COPY path of %s rows: %s", received, ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
         batch.rows_received, batch.rows_loaded, batch.rows_rejected = received, loaded, rejected_rows
         batch.status, batch.mode, batch.details = BatchStatus.LOADED, options.mode, details

@@ -36,6 +36,7 @@ STAGING_COLUMNS = (
     "category",
     "attributes",
 )
+FACT_COLUMNS = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
 REJECTED_COLUMNS = ("organization_id", "batch_id", "line_no", "column", "value", "reason")
 
 
@@ -149,7 +150,7 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
     """Move the batch's valid staging rows into facts; with replace, the source's old facts go in the same
     transaction, so readers never see a half-loaded or doubled source. Returns the rows inserted."""
     if replace:
-        session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))
+        clear_source_facts(session, tenant, data_source_id)
     rows = scoped_select(
         tenant,
         StagingRow,
@@ -162,16 +163,25 @@ def promote(session: Session, tenant: Tenant, data_source_id: int, batch_id: int
         StagingRow.category,
         StagingRow.attributes,
     ).where(StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True))
-    columns = ["organization_id", "data_source_id", "batch_id", "date", "value", "uf", "category", "attributes"]
-    result: CursorResult[Any] = session.execute(insert(Fact).from_select(columns, rows))  # type: ignore[assignment]
+    result: CursorResult[Any] = session.execute(insert(Fact).from_select(FACT_COLUMNS, rows))  # type: ignore[assignment]
+    refresh_rollups(session, tenant, data_source_id, batch_id, replace=replace)
+    return result.rowcount
+
+
+def clear_source_facts(session: Session, tenant: Tenant, data_source_id: int) -> None:
+    """A replace's first step: the source's current facts go (in the load's transaction)."""
+    session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))
+
+
+def refresh_rollups(session: Session, tenant: Tenant, data_source_id: int, batch_id: int, *, replace: bool) -> None:
+    """After the batch's facts are in: a replace rebuilds the source's rollups, an append refreshes its days."""
     if replace:
         rollups.rebuild_source(session, tenant, data_source_id)
-    else:
-        days = session.execute(
-            scoped_select(tenant, StagingRow, func.min(StagingRow.date), func.max(StagingRow.date)).where(
-                StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True)
-            )
-        ).one()
-        if days[0] is not None:
-            rollups.refresh_days(session, tenant, data_source_id, days[0], days[1])
-    return result.rowcount
+        return
+    days = session.execute(
+        scoped_select(tenant, StagingRow, func.min(StagingRow.date), func.max(StagingRow.date)).where(
+            StagingRow.batch_id == batch_id, StagingRow.is_valid.is_(True)
+        )
+    ).one()
+    if days[0] is not None:
+        rollups.refresh_days(session, tenant, data_source_id, days[0], days[1])

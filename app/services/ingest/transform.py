@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from app.services.ingest import values
 from app.services.ingest.readers.base import Chunk
 from app.services.ingest.staging import StagingChunk
 
-CATEGORY_MAX = 255  # facts.category's length: longer names are cut, not refused
+CATEGORY_MAX = 255
+CountedCells = tuple[list[str], list[int]]  # distinct cells of a column and how often each occurs  # facts.category's length: longer names are cut, not refused
 
 
 @dataclass
@@ -37,6 +39,14 @@ class Profiler:
         frame = pd.DataFrame(chunk.rows, columns=header, dtype=object)
         self._numbers.feed(frame[self.mapping["value"]])
         self._dates.feed(frame[self.mapping["date"]])
+
+    def feed_distinct(self, rows: int, values: CountedCells, dates: CountedCells) -> None:
+        """The same decisions from the distinct cells of the value and date columns with their counts (a database
+        grouped them): every value counts as many times as it occurs."""
+        self.rows += rows
+        for detector, (cells, counts) in ((self._numbers, values), (self._dates, dates)):
+            if cells:
+                detector.feed(pd.Series(cells, dtype=object), np.asarray(counts, dtype=np.int64))
 
     def profile(self) -> ColumnProfile:
         return ColumnProfile(number_style=self._numbers.style, date_format=self._dates.label)

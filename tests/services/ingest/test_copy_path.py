@@ -4,6 +4,7 @@ facts, staging rows and rejected rows (line, column, value, reason, in order), a
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -89,8 +90,43 @@ def _odd_file() -> bytes:
     return ("Data;Valor;UF;Categoria;Obs\r\n" + "\r\n".join(ODD_ROWS) + "\r\n").encode("utf-8")
 
 
-FILES = {
+def _regular_odd_file() -> bytes:
+    """The odd cells on regular records only (5 fields, no quotes, no blank line): the file's bytes go to COPY."""
+    rows = [row for row in ODD_ROWS if row.count(";") == 4 and '"' not in row]
+    return ("Data;Valor;UF;Categoria;Obs\r\n" + "\r\n".join(rows) + "\r\n").encode("utf-8")
+
+
+HEADER = "Data;Valor;UF;Categoria;Obs"
+# Files whose bytes COPY reads as the Python reader would (the raw COPY is used), and files it must leave to Python.
+RAW_FILES = {
+    "odd-regular": _regular_odd_file(),
+    "quoted-fields": (
+        f'{HEADER}\n"01/02/2024";"1.234,56";SP;"A;B";"6"" pipe"\n02/02/2024;2,00;"RJ";"";"say ""hi"""\n'
+        '03/02/2024;3,00;MG;C;"a ""quoted"" word; and more"\n'
+    ).encode("cp1252"),
+    "title-bom-cr-trailing-blank-lines": (
+        "\ufeffRelatório de vendas\r\rData;Valor;UF;Categoria\r01/02/2024;1,00;SP;A\r02/02/2024;2,00;RJ;B\r\r\r"
+    ).encode("utf-8"),
+    "blank-records-of-delimiters": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n;;;;\n ; ;\u00a0; ;\n02/02/2024;2,00;RJ;B;y\n".encode(),
+    "no-final-line-break": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n02/02/2024;2,00;RJ;B;y".encode("cp1252"),
+}
+FALLBACK_FILES = {
     "odd": _odd_file(),
+    "blank-line-inside": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n\n02/02/2024;2,00;RJ;B;y\n".encode(),
+    "ragged": (
+        f"{HEADER}\n" + "01/02/2024;1;SP;A;x\n" * 5 + "02/02/2024;2;RJ\n03/02/2024;3;MG;C;z;w\n"
+    ).encode(),
+    "quoted-line-break": f'{HEADER}\n01/02/2024;1,00;SP;A;"two\nlines"\n02/02/2024;2,00;RJ;B;y\n'.encode(),
+    "stray-quote": f'{HEADER}\n01/02/2024;1,00;SP;A;6" pipe\n02/02/2024;2,00;RJ;B;"a"b\n'.encode(),
+    "trailing-empty-fields": f"{HEADER}\n01/02/2024;1,00;SP;A;x;;\n02/02/2024;2,00;RJ;B;y\n".encode(),
+    "mixed-line-endings": f"{HEADER}\n01/02/2024;1,00;SP;A;x\r\n02/02/2024;2,00;RJ;B;y\n03/02/2024;3,00;MG;C;z\n".encode(),
+    "end-of-data-marker": f"Data;Valor\n01/02/2024;1,00\n\\.\n02/02/2024;2,00\n".encode(),
+    "utf16": ("\ufeff" + f"{HEADER}\r\n01/02/2024;1,00;SP;A;x\r\n").encode("utf-16-le"),
+}
+
+FILES = {
+    **RAW_FILES,
+    **FALLBACK_FILES,
     "rejections": (
         "Data;Valor;UF;Categoria\n01/02/2024;1.234,56;SP;A\n31/02/2024;10,00;RJ;A\n02/02/2024;abc;MG;B\n"
         "03/02/2024;5,00;XX;B\n04/02/2024;7,50; sp ;B\n05/02/2024;2,50;São Paulo;C\n06/02/2024;1,00;;C\n"
@@ -148,14 +184,43 @@ def _load(client, org, content: bytes, name: str, copy_path: bool, monkeypatch) 
 
 
 @pytest.mark.parametrize("file", sorted(FILES))
-def test_copy_path_equals_python_path(client, org_a, monkeypatch, file):
+def test_copy_path_equals_python_path(client, org_a, monkeypatch, caplog, file):
     if not is_postgres():
         pytest.skip("the COPY path runs on Postgres only")
     content = FILES[file]
     python = _load(client, org_a, content, f"{file}-python", False, monkeypatch)
-    sql = _load(client, org_a, content, f"{file}-sql", True, monkeypatch)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="painel.ingest"):
+        sql = _load(client, org_a, content, f"{file}-sql", True, monkeypatch)
     assert sql == python
     assert python["report"]["rows_loaded"] == len(python["facts"])
+    read_in_python = any("reading it in Python" in record.getMessage() for record in caplog.records)
+    assert read_in_python == (file in FALLBACK_FILES and file != "utf16")  # UTF-16 never tries the raw COPY
+
+
+def test_regular_files_reach_every_rule(client, org_a, monkeypatch):
+    """The raw COPY sees the odd cells too: rejections of every kind, and the blank records skipped uncounted."""
+    if not is_postgres():
+        pytest.skip("the COPY path runs on Postgres only")
+    sql = _load(client, org_a, RAW_FILES["odd-regular"], "odd-regular-sql", True, monkeypatch)
+    rows = [row for row in ODD_ROWS if row.count(";") == 4 and '"' not in row]
+    assert sql["report"]["rows_received"] == len(rows)
+    assert {reason for *_, reason in sql["rejected"]} == {
+        "not a date in format dd/mm/yyyy",
+        "date out of range",
+        "empty value",
+        "not a number",
+        "out of range",
+        "unknown UF",
+    }
+    # Physical lines: the header is line 1, so the k-th row is line k + 1.
+    assert [line for line, *_ in sql["staged"]] == list(range(2, len(rows) + 2))
+    blanks = _load(client, org_a, RAW_FILES["blank-records-of-delimiters"], "blanks-sql", True, monkeypatch)
+    assert blanks["report"]["rows_received"] == 2
+    assert [line for line, *_ in blanks["staged"]] == [2, 5]
+    titled = _load(client, org_a, RAW_FILES["title-bom-cr-trailing-blank-lines"], "titled-sql", True, monkeypatch)
+    assert [line for line, *_ in titled["staged"]] == [4, 5]
+    assert titled["report"]["detected"]["header_line"] == 3
 
 
 def test_odd_file_is_checked_in_detail(client, org_a, monkeypatch):

@@ -1,7 +1,8 @@
 """Type, validate and reject the rows of a text table with set-based SQL, writing staging and rejected rows.
 
 The decisions come from `decisions` (the Python rules, once per distinct skeleton or value); SQL applies them to
-every row. The parsed rows are written to staging once (what promote and a later restore read); the rejected
+every row. The parsed rows are written to staging once (what the preview and a later restore read) and the valid
+ones to facts by the same statement; the rejected
 cells are written in the order the Python path writes them (by line; value, date, then UF).
 """
 
@@ -15,6 +16,7 @@ from app.core.db import driver_connection
 from app.services.ingest import values
 from app.services.ingest.copy_path import decisions, lookups
 from app.services.ingest.copy_path.text_table import TextTable
+from app.services.ingest.staging import FACT_COLUMNS
 from app.services.ingest.transform import CATEGORY_MAX, ColumnProfile
 from app.services.ingest.values._cells import _WS
 
@@ -44,6 +46,7 @@ class Parsed:
     """What the batch report needs: the staged rows with at least one rejected cell (bad rows not counted)."""
 
     invalid_rows: int
+    promoted: int  # the rows written to facts
 
 
 @dataclass
@@ -79,7 +82,14 @@ class _Parser:
         return [row[0] for row in self.connection.exec_driver_sql(sql)]
 
     def skeletons(self, cell: str) -> list[str]:
+        known = self.table.skeletons.get(cell)
+        if known is not None:
+            return [skeleton for skeleton in known if len(skeleton) <= decisions.MAX_SKELETON]
         return self.distinct(DIGITS_TO_NINES.format(cell), f" AND length({cell}) <= {decisions.MAX_SKELETON}")
+
+    def may_be_long(self, cell: str) -> bool:
+        known = self.table.skeletons.get(cell)
+        return known is None or any(len(skeleton) > decisions.MAX_SKELETON for skeleton in known)
 
     # -- numbers ------------------------------------------------------------------------------------------------
 
@@ -89,6 +99,10 @@ class _Parser:
         rows = [decisions.number_layout(s, style) for s in self.skeletons(cell)]
         kinds = ("text", "text", "boolean", "integer", "integer", "integer", "integer")
         lookups.create(self.connection, layouts, list(zip(decisions.NUMBER_LAYOUT_COLUMNS, kinds, strict=True)), rows)
+        kind = decisions.NUMBER_LAYOUT_COLUMNS.index("kind")
+        # The cells the skeletons cannot settle are parsed one by one; with every skeleton known, a file that has
+        # none skips the scan that looks for them.
+        slow_cells = self.may_be_long(cell) or any(row[kind] == "slow" for row in rows)
         slow_sql = (
             f"SELECT t.line_no, {cell} FROM {self.table.name} t LEFT JOIN {layouts} nl "
             f"ON nl.skeleton = {DIGITS_TO_NINES.format(cell)} WHERE t.bad_reason = '' "
@@ -101,7 +115,7 @@ class _Parser:
             [("line_no", "integer"), ("value", "numeric"), ("error", "text")],
             (
                 (line, *decisions.slow_number(cell_text, style))
-                for line, cell_text in self.connection.exec_driver_sql(slow_sql).fetchall()
+                for line, cell_text in (self.connection.exec_driver_sql(slow_sql).fetchall() if slow_cells else [])
             ),
         )
         joins = f" LEFT JOIN {layouts} nl ON nl.skeleton = {DIGITS_TO_NINES.format(cell)}"
@@ -219,8 +233,10 @@ def parse_into_staging(
     profile: ColumnProfile,
     org_id: int,
     batch_id: int,
+    data_source_id: int,
 ) -> Parsed:
-    """Stage every shaped row of the text table (parsed, flagged valid or not) and record every rejection."""
+    """Stage every shaped row of the text table (parsed, flagged valid or not), write the valid ones to facts in the
+    same statement (the caller cleared the source's facts first on a replace), and record every rejection."""
     positions = _column_positions(header, mapping)
     parser = _Parser(connection, table, str(batch_id))
     value_cell, date_cell = table.cell(positions.value), table.cell(positions.date)
@@ -250,14 +266,22 @@ def parse_into_staging(
     connection.exec_driver_sql(f"CREATE TEMP TABLE {invalid} (line_no integer) ON COMMIT DROP")
     # Every row is staged once; the lines with a rejected cell are kept apart, so the rejections are worked out
     # again for those rows only.
-    invalid_rows = _execute(
-        connection,
-        "WITH staged AS (INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, "
-        f"uf, category, attributes) SELECT {ids}, t.line_no, {raw}, "
-        f"({value_error}) IS NULL AND ({date_error}) IS NULL AND ({uf_error}) IS NULL, "
-        f"{date}, {value}, {uf}, {category}, {attributes} FROM {table.name} t{joins} WHERE t.bad_reason = '' "
-        f"RETURNING line_no, is_valid) INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid",
-    )
+    # Staging and facts are written by one statement from the same parsed rows (RETURNING hands them on), so facts
+    # are not read back from staging.
+    facts = ", ".join(FACT_COLUMNS)
+    with driver_connection(connection).cursor() as cursor:
+        cursor.execute(
+            "WITH staged AS (INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, "
+            f"uf, category, attributes) SELECT {ids}, t.line_no, {raw}, "
+            f"({value_error}) IS NULL AND ({date_error}) IS NULL AND ({uf_error}) IS NULL, "
+            f"{date}, {value}, {uf}, {category}, {attributes} FROM {table.name} t{joins} WHERE t.bad_reason = '' "
+            "RETURNING line_no, is_valid, date, value, uf, category, attributes), "
+            f"promoted AS (INSERT INTO facts ({facts}) SELECT {int(org_id)}, {int(data_source_id)}, {int(batch_id)}, "
+            "date, value, uf, category, attributes FROM staged WHERE is_valid RETURNING 1), "
+            f"invalid AS (INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid RETURNING 1) "
+            "SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)"
+        )
+        promoted, invalid_rows = cursor.fetchone()
     checks = [(1, mapping["value"], value_cell, value_error), (2, mapping["date"], date_cell, date_error)]
     if positions.uf is not None:
         checks.append((3, mapping["uf"], table.cell(positions.uf), uf_error))
@@ -278,4 +302,4 @@ def parse_into_staging(
         ") r ORDER BY r.line_no, r.k",
     )
     lookups.drop(connection, *parser.temp)
-    return Parsed(invalid_rows=invalid_rows)
+    return Parsed(invalid_rows=int(invalid_rows), promoted=int(promoted))

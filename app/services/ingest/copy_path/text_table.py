@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
@@ -21,6 +21,8 @@ class TextTable:
 
     name: str
     width: int
+    skeletons: dict[str, list[str]] = field(default_factory=dict)
+    """Per cell expression (`t.c3`): every distinct skeleton of its cells, when already known (raw COPY's profile)."""
 
     def cell(self, index: int, alias: str = "t") -> str:
         return f"{alias}.c{index}"
@@ -36,7 +38,8 @@ def create(connection: Connection, width: int, suffix: str) -> TextTable:
     columns = "".join(f", c{i} text" for i in range(width))
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
     connection.exec_driver_sql(
-        f"CREATE TEMP TABLE {table.name} (line_no integer NOT NULL, bad_preview text, bad_reason text{columns}) "
+        f"CREATE TEMP TABLE {table.name} (line_no integer NOT NULL, bad_preview text NOT NULL DEFAULT '', "
+        f"bad_reason text NOT NULL DEFAULT ''{columns}) "
         "ON COMMIT DROP"
     )
     return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 DEFAULT_CHUNK_SIZE = 50_000
 PREVIEW_CHARS = 200
@@ -21,6 +21,17 @@ class Chunk:
     """Each exactly len(header) cells."""
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)
     """(line_number, raw_text_preview, reason) for records that cannot be shaped into a row."""
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """Where a CSV file's data records start in its bytes and how to read them (CsvReader.raw_source)."""
+
+    file: BinaryIO
+    offset: int  # the first byte after the header record
+    first_line: int  # the physical line at that byte
+    encoding: str  # Python's codec name
+    delimiter: str
 
 
 @runtime_checkable

@@ -26,7 +26,14 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from app.core.errors import Unprocessable, UnsupportedMediaType
-from app.services.ingest.readers.base import DEFAULT_CHUNK_SIZE, Chunk, clean_header, preview, too_many_fields
+from app.services.ingest.readers.base import (
+    DEFAULT_CHUNK_SIZE,
+    Chunk,
+    RawSource,
+    clean_header,
+    preview,
+    too_many_fields,
+)
 
 BLOCK_BYTES = 1 << 20
 HEAD_BYTES = 64 * 1024
@@ -63,11 +70,22 @@ class CsvReader:
         _refuse_non_text(head)
         self.encoding, longest_line = _detect_encoding(fileobj, head)
         self._bounded_lines = longest_line > MAX_LINE_CHARS
+        self._longest_line = longest_line
         self.delimiter = self._sniff_delimiter()
         self.header, self.header_line, self._header_end, self._header_records = self._read_header(header_row)
 
     def info(self) -> dict[str, object]:
         return {"encoding": self.encoding, "delimiter": self.delimiter}
+
+    def raw_source(self) -> RawSource | None:
+        """Where the data records start in the file's bytes, for a database that parses CSV itself; None when a line
+        may hold a field over MAX_FIELD_CHARS (a bad row here) or the encoding is not ASCII-compatible."""
+        if self._longest_line >= MAX_FIELD_CHARS or self.encoding == "utf-16":
+            return None
+        offset = _offset_after_line(self._file, self._header_end)
+        if offset is None:
+            return None
+        return RawSource(self._file, offset, self._header_end + 1, self.encoding, self.delimiter)
 
     def close(self) -> None:
         """Nothing to release: the caller owns the file."""
@@ -386,6 +404,28 @@ def _line_run(block: bytes, run: int, longest: int) -> tuple[int, int]:
         return run + len(block), longest
     longest = max(longest, run + min(breaks))
     return len(block) - max(block.rfind(b"\n"), block.rfind(b"\r")) - 1, longest
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _offset_after_line(fileobj: BinaryIO, line: int) -> int | None:
+    """The byte offset just after the `line`-th line break (CR, LF and CRLF each end one line); None if the file
+    has fewer."""
+    fileobj.seek(0)
+    data, start, breaks = b"", 0, 0
+    while True:
+        block = fileobj.read(BLOCK_BYTES)
+        data += block
+        for match in _LINE_BREAK.finditer(data, start):
+            if block and match.end() == len(data) and data.endswith(b"\r"):
+                break  # maybe the first half of a CRLF: read on
+            breaks += 1
+            start = match.end()
+            if breaks == line:
+                return start
+        if not block:
+            return None
 
 
 def _fits_cp1252(fileobj: BinaryIO) -> bool:

@@ -114,18 +114,20 @@ class DateFormatDetector:
         self.excel = 0
         self._first_over_12 = self._second_over_12 = False
 
-    def feed(self, series: pd.Series) -> None:
+    def feed(self, series: pd.Series, weights: np.ndarray | None = None) -> None:
+        """weights: how many cells each value stands for (distinct values with their counts); 1 each by default."""
         cells = _cells(series)
         self.excel += sum(_date_cell(cells.values[i])[0] is not None for i in cells.other)
         if not cells.text.size:
             return
+        counts = weights[cells.text] if weights is not None else np.ones(cells.text.size, np.int64)
         sk = _skeletons(cells.values[cells.text])
         for skeleton, rows in sk.groups:
             for label in DATE_FORMATS:
                 if (layout := _date_layout(skeleton, label)) is None:
                     continue
                 _, ok, _, day = _read_dates(sk.cp[rows], layout)
-                self.counts[label] += int(ok.sum())
+                self.counts[label] += int(counts[rows][ok].sum())
                 if label == "dd/mm/yyyy" and (ok & (day > 12)).any():
                     self._first_over_12 = True
                 elif label == "mm/dd/yyyy" and (ok & (day > 12)).any():

@@ -214,18 +214,20 @@ class NumberStyleDetector:
     def __init__(self) -> None:
         self.votes = {"comma": 0, "point": 0}
 
-    def feed(self, series: pd.Series) -> None:
+    def feed(self, series: pd.Series, weights: np.ndarray | None = None) -> None:
+        """weights: how many cells each value stands for (distinct values with their counts); 1 each by default."""
         cells = _cells(series)
         texts = cells.values[cells.text]
         if not len(texts):
             return
+        counts = weights[cells.text] if weights is not None else np.ones(len(texts), np.int64)
         sk = _skeletons(texts)
         for skeleton, rows in sk.groups:
             if vote := _number_vote(skeleton):
-                self.votes[vote] += len(rows)
+                self.votes[vote] += int(counts[rows].sum())
         for i in sk.long:
             if vote := _number_vote(texts[i]):
-                self.votes[vote] += 1
+                self.votes[vote] += int(counts[i])
 
     @property
     def style(self) -> str:

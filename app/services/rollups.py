@@ -113,6 +113,24 @@ def _insert_months(session: Session, tenant: Tenant, source_id: int, days: tuple
     session.execute(insert(MonthlyRollup).from_select(_MONTH_COLUMNS, grouped))
 
 
+def daily_rows_sql(rows: str, org_id: int, source_id: int) -> str:
+    """A data-modifying CTE body (for the ingest's own statement) that writes the daily rollups of the source from a
+    relation of its new facts' rows (`date`, `value`, `uf`, `category`): the rows are grouped where they already
+    are, instead of being read back from facts. The source's rollups must be empty (a replace removed them)."""
+    columns = ", ".join(_COLUMNS)
+    return (
+        f"INSERT INTO daily_rollups ({columns}) SELECT {int(org_id)}, {int(source_id)}, g.date, g.uf, g.category, "
+        f"{CATEGORY_KEY_FUNCTION}(g.category), g.total_value, g.row_count, g.min_value, g.max_value FROM ("
+        "SELECT date, uf, category, sum(value) AS total_value, count(*) AS row_count, min(value) AS min_value, "
+        f"max(value) AS max_value FROM {rows} GROUP BY date, uf, category) g RETURNING 1"
+    )
+
+
+def rebuild_months(session: Session, tenant: Tenant, source_id: int) -> None:
+    """The source's monthly rollups from its daily ones (after daily_rows_sql wrote them)."""
+    _insert_months(session, tenant, source_id, None)
+
+
 def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Recompute a source's rollups from its facts (after a replace or a restore)."""
     remove_source(session, tenant, source_id)

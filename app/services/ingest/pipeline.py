@@ -25,7 +25,7 @@ from app.core.errors import PayloadTooLarge, Unprocessable
 from app.models import BatchStatus, DataSource, IngestionBatch, LoadMode
 from app.models.base import utcnow
 from app.schemas.ingest import BatchReportRead, RejectedRowRead
-from app.services import freshness
+from app.services import freshness, rollups
 from app.services.ingest import batches as batch_service
 from app.services.ingest import mapping as mapping_rules
 from app.services.ingest import staging
@@ -129,8 +129,10 @@ def _promote(
     supersedes the source's other current batches."""
     if promoted is None:
         promoted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
+    elif options.replace:
+        rollups.rebuild_months(session, tenant, source.id)  # the COPY path's statement wrote the daily ones
     else:
-        staging.refresh_rollups(session, tenant, source.id, batch.id, replace=options.replace)
+        staging.refresh_rollups(session, tenant, source.id, batch.id, replace=False)
     if promoted != loaded:
         raise RuntimeError(f"promoted {promoted} rows, expected {loaded}")
     if options.replace:
@@ -260,8 +262,17 @@ def _load(
         started = time.perf_counter()
         if options.replace:
             staging.clear_source_facts(session, tenant, source.id)
+            rollups.remove_source(session, tenant, source.id)
         parsed = parse_into_staging(
-            session.connection(), table, header, used_mapping, profile, tenant.org_id, batch.id, source.id
+            session.connection(),
+            table,
+            header,
+            used_mapping,
+            profile,
+            tenant.org_id,
+            batch.id,
+            source.id,
+            daily_rollups=options.replace,
         )
         text_table.drop(session.connection(), table)
         timings["parse_stage_and_facts"] = time.perf_counter() - started

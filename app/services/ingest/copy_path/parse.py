@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from app.core.db import driver_connection
+from app.services import rollups
 from app.services.ingest import values
 from app.services.ingest.copy_path import decisions, lookups
 from app.services.ingest.copy_path.text_table import TextTable
@@ -234,9 +235,11 @@ def parse_into_staging(
     org_id: int,
     batch_id: int,
     data_source_id: int,
+    daily_rollups: bool,
 ) -> Parsed:
     """Stage every shaped row of the text table (parsed, flagged valid or not), write the valid ones to facts in the
-    same statement (the caller cleared the source's facts first on a replace), and record every rejection."""
+    same statement, with the source's daily rollups when `daily_rollups` (a replace: the caller cleared the
+    source's facts and rollups first), and record every rejection."""
     positions = _column_positions(header, mapping)
     parser = _Parser(connection, table, str(batch_id))
     value_cell, date_cell = table.cell(positions.value), table.cell(positions.date)
@@ -278,10 +281,16 @@ def parse_into_staging(
             "RETURNING line_no, is_valid, date, value, uf, category, attributes), "
             f"promoted AS (INSERT INTO facts ({facts}) SELECT {int(org_id)}, {int(data_source_id)}, {int(batch_id)}, "
             "date, value, uf, category, attributes FROM staged WHERE is_valid RETURNING 1), "
-            f"invalid AS (INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid RETURNING 1) "
-            "SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)"
+            f"invalid AS (INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid RETURNING 1)"
+            + (
+                f", rolled AS ({rollups.daily_rows_sql('staged WHERE is_valid', org_id, data_source_id)}) "
+                if daily_rollups
+                else " "
+            )
+            + "SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)"
+            + (", (SELECT count(*) FROM rolled)" if daily_rollups else "")
         )
-        promoted, invalid_rows = cursor.fetchone()
+        promoted, invalid_rows, *_ = cursor.fetchone()
     checks = [(1, mapping["value"], value_cell, value_error), (2, mapping["date"], date_cell, date_error)]
     if positions.uf is not None:
         checks.append((3, mapping["uf"], table.cell(positions.uf), uf_error))

@@ -11,8 +11,8 @@ from app.services.ingest import values
 from app.services.ingest.readers.base import Chunk
 from app.services.ingest.staging import StagingChunk
 
-CATEGORY_MAX = 255
-CountedCells = tuple[list[str], list[int]]  # distinct cells of a column and how often each occurs  # facts.category's length: longer names are cut, not refused
+CATEGORY_MAX = 255  # facts.category's length: longer names are cut, not refused
+CountedCells = tuple[list[str], list[int]]  # distinct cells of a column and how often each occurs
 
 
 @dataclass

@@ -107,20 +107,22 @@ RAW_FILES = {
     "title-bom-cr-trailing-blank-lines": (
         "\ufeffRelatório de vendas\r\rData;Valor;UF;Categoria\r01/02/2024;1,00;SP;A\r02/02/2024;2,00;RJ;B\r\r\r"
     ).encode("utf-8"),
-    "blank-records-of-delimiters": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n;;;;\n ; ;\u00a0; ;\n02/02/2024;2,00;RJ;B;y\n".encode(),
+    "blank-records-of-delimiters": (
+        f"{HEADER}\n01/02/2024;1,00;SP;A;x\n;;;;\n ; ;\u00a0; ;\n02/02/2024;2,00;RJ;B;y\n".encode()
+    ),
     "no-final-line-break": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n02/02/2024;2,00;RJ;B;y".encode("cp1252"),
 }
 FALLBACK_FILES = {
     "odd": _odd_file(),
     "blank-line-inside": f"{HEADER}\n01/02/2024;1,00;SP;A;x\n\n02/02/2024;2,00;RJ;B;y\n".encode(),
-    "ragged": (
-        f"{HEADER}\n" + "01/02/2024;1;SP;A;x\n" * 5 + "02/02/2024;2;RJ\n03/02/2024;3;MG;C;z;w\n"
-    ).encode(),
+    "ragged": (f"{HEADER}\n" + "01/02/2024;1;SP;A;x\n" * 5 + "02/02/2024;2;RJ\n03/02/2024;3;MG;C;z;w\n").encode(),
     "quoted-line-break": f'{HEADER}\n01/02/2024;1,00;SP;A;"two\nlines"\n02/02/2024;2,00;RJ;B;y\n'.encode(),
     "stray-quote": f'{HEADER}\n01/02/2024;1,00;SP;A;6" pipe\n02/02/2024;2,00;RJ;B;"a"b\n'.encode(),
     "trailing-empty-fields": f"{HEADER}\n01/02/2024;1,00;SP;A;x;;\n02/02/2024;2,00;RJ;B;y\n".encode(),
-    "mixed-line-endings": f"{HEADER}\n01/02/2024;1,00;SP;A;x\r\n02/02/2024;2,00;RJ;B;y\n03/02/2024;3,00;MG;C;z\n".encode(),
-    "end-of-data-marker": f"Data;Valor\n01/02/2024;1,00\n\\.\n02/02/2024;2,00\n".encode(),
+    "mixed-line-endings": (
+        f"{HEADER}\n01/02/2024;1,00;SP;A;x\r\n02/02/2024;2,00;RJ;B;y\n03/02/2024;3,00;MG;C;z\n".encode()
+    ),
+    "end-of-data-marker": b"Data;Valor\n01/02/2024;1,00\n\\.\n02/02/2024;2,00\n",
     "utf16": ("\ufeff" + f"{HEADER}\r\n01/02/2024;1,00;SP;A;x\r\n").encode("utf-16-le"),
 }
 

@@ -47,7 +47,7 @@ class _Stream:
         d = re.escape(source.delimiter.encode())
         # A whole quoted field: after a delimiter or a line start, up to a closing quote before a delimiter or a line
         # end, with doubled quotes inside and no line break. What is left of the block must hold no quote.
-        self._quoted = re.compile(rb'(?<![^' + d + rb'\r\n])"(?:[^"\r\n]|"")*"(?![^' + d + rb'\r\n])')
+        self._quoted = re.compile(rb"(?<![^" + d + rb'\r\n])"(?:[^"\r\n]|"")*"(?![^' + d + rb"\r\n])")
         self._end_marker = re.compile(rb"(?:^|[\r\n])\\\.(?:[\r\n]|$)")
 
     def read(self, size: int = BLOCK_BYTES) -> bytes:
@@ -131,7 +131,10 @@ def copy_file(
     # A blank record's first cell is empty or starts with whitespace: that cheap test spares the other rows the
     # translate() over the whole record.
     first = table.cells[0]
-    blank = f"({first} = '' OR strpos('{whitespace}', left({first}, 1)) > 0) AND translate({joined}, '{whitespace}', '') = ''"
+    blank = (
+        f"({first} = '' OR strpos('{whitespace}', left({first}, 1)) > 0) "
+        f"AND translate({joined}, '{whitespace}', '') = ''"
+    )
     with raw.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table.name} WHERE {blank}")
         skipped = int(cursor.rowcount)

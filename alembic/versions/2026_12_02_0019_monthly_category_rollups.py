@@ -1,4 +1,4 @@
-"""rollups: monthly_category_rollups, the monthly rollups summed over the UFs
+"""rollups: monthly_category_rollups, the monthly rollups summed over the UFs; monthly_rollups by UF
 
 Revision ID: 0019
 Revises: 0018
@@ -9,8 +9,12 @@ Per org, source, month and category (with its key): the sum and count of the fac
 UF read it for their whole months: one org-year is 12 x categories x sources rows instead of 12 x UFs x categories
 x sources (96 instead of 2,592 in the bench), which brings kpis (two periods) under 1 ms.
 
-A tenant table like the others: row-level security as in 0007, primary key (organization_id, id) on PostgreSQL as in
-0018 (`id INTEGER PRIMARY KEY`, the rowid, on SQLite). Backfilled from `monthly_rollups`.
+`monthly_rollups` gets a covering index led by (organization_id, uf, month), so a UF filter reads that UF's rows
+only (kpis for one UF and org-year: 5,400 rows scanned and filtered -> 200). CREATE INDEX blocks writes to the table
+while it builds: the whole upgrade took 2 s over 517,827 monthly rows on the bench machine.
+
+The new table is a tenant table like the others: row-level security as in 0007, primary key (organization_id, id)
+on PostgreSQL as in 0018 (`id INTEGER PRIMARY KEY`, the rowid, on SQLite). Backfilled from `monthly_rollups`.
 """
 
 from collections.abc import Sequence
@@ -29,6 +33,7 @@ TABLE = "monthly_category_rollups"
 EXACT_DECIMAL = sa.Numeric(24, 6).with_variant(sa.BigInteger(), "sqlite")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 INCLUDE = ["data_source_id", "category", "category_key", "total_value", "row_count"]
+UF_INDEX = "ix_monthly_rollups_org_uf_month"
 TENANT_ONLY = (  # the policy of 0007, copied for this new tenant table
     "organization_id = (SELECT NULLIF(current_setting('app.current_org', true), '')::int) "
     "OR (SELECT current_setting('app.all_orgs', true) = 'on')"
@@ -58,6 +63,8 @@ def upgrade() -> None:
         batch_op.create_index(
             f"ix_{TABLE}_org_source_month", ["organization_id", "data_source_id", "month"], unique=False
         )
+    with op.batch_alter_table("monthly_rollups", schema=None) as batch_op:
+        batch_op.create_index(UF_INDEX, ["organization_id", "uf", "month"], unique=False, postgresql_include=INCLUDE)
     if postgres:
         op.execute(f"ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {TABLE} FORCE ROW LEVEL SECURITY")
@@ -75,6 +82,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("monthly_rollups", schema=None) as batch_op:
+        batch_op.drop_index(UF_INDEX, postgresql_include=INCLUDE)
     with op.batch_alter_table(TABLE, schema=None) as batch_op:
         batch_op.drop_index(f"ix_{TABLE}_org_source_month")
         batch_op.drop_index(f"ix_{TABLE}_org_month", postgresql_include=INCLUDE)

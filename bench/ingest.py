@@ -113,7 +113,14 @@ def vacuum_analyze(url: str) -> float:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     started = time.perf_counter()
     with engine.connect() as conn:
-        for table in ("staging_rows", "rejected_rows", "facts", "daily_rollups", "monthly_rollups"):
+        for table in (
+            "staging_rows",
+            "rejected_rows",
+            "facts",
+            "daily_rollups",
+            "monthly_rollups",
+            "monthly_category_rollups",
+        ):
             conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     engine.dispose()
     return time.perf_counter() - started

@@ -129,12 +129,12 @@ def stored_counts(org_id: int) -> dict[str, int]:
 
 
 def assert_rollups_match_facts() -> int:
-    """The daily and monthly rollups equal a recomputation from the facts, for every org, with each category's key
-    (returns the number of daily groups)."""
+    """The daily, monthly and per-category monthly rollups equal a recomputation from the facts, for every org, with
+    each category's key (returns the number of daily groups)."""
     from collections import defaultdict
 
     from app.core.db import category_key
-    from app.models import DailyRollup, MonthlyRollup
+    from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup
     from tests.conftest import all_orgs_session
 
     def add(group: list, value: Decimal, count: int, low: Decimal, high: Decimal) -> None:
@@ -146,6 +146,7 @@ def assert_rollups_match_facts() -> int:
     with all_orgs_session() as s:
         expected: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
         monthly: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
+        by_category: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
         for org, source, day, uf, category, value in s.execute(
             select(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category, Fact.value)
         ):
@@ -153,6 +154,9 @@ def assert_rollups_match_facts() -> int:
             add(
                 monthly[(org, source, day.replace(day=1), uf, category, category_key(category))], value, 1, value, value
             )
+            group = by_category[(org, source, day.replace(day=1), category, category_key(category))]
+            group[0] += value
+            group[1] += 1
 
         def stored(model, period) -> dict[tuple, list]:
             return {
@@ -167,8 +171,14 @@ def assert_rollups_match_facts() -> int:
 
         daily_rows = stored(DailyRollup, "day")
         monthly_rows = stored(MonthlyRollup, "month")
-        counts = [s.scalar(select(func.count()).select_from(m)) for m in (DailyRollup, MonthlyRollup)]
-    assert counts == [len(daily_rows), len(monthly_rows)], "two rollup rows for one group"
+        category_rows = {
+            (r.organization_id, r.data_source_id, r.month, r.category, r.category_key): [r.total_value, r.row_count]
+            for r in s.scalars(select(MonthlyCategoryRollup))
+        }
+        models = (DailyRollup, MonthlyRollup, MonthlyCategoryRollup)
+        counts = [s.scalar(select(func.count()).select_from(m)) for m in models]
+    assert counts == [len(daily_rows), len(monthly_rows), len(category_rows)], "two rollup rows for one group"
     assert daily_rows == dict(expected)
     assert monthly_rows == dict(monthly)
+    assert category_rows == dict(by_category)
     return len(daily_rows)

@@ -1,9 +1,11 @@
 """Daily and monthly rollups of the curated facts: per org, source, day (or month), UF and category, the sum, count,
-min and max, with the category's case- and accent-insensitive key.
+min and max, with the category's case- and accent-insensitive key; and the monthly ones summed over the UFs (per org,
+source, month and category: the sum and count), for the requests that neither filter nor group by UF.
 
 Every write to `facts` calls one of these in the same transaction, so the rollups always equal a recomputation from
 `facts` (a test checks it after every kind of write). They are rebuilt with set-based SQL: a DELETE and one
-INSERT ... SELECT ... GROUP BY over the facts concerned (the months from the days), never row by row."""
+INSERT ... SELECT ... GROUP BY over the facts concerned (the months from the days, the category months from the
+months), never row by row."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy import Date, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.db import CATEGORY_KEY_FUNCTION
-from app.models import DailyRollup, Fact, MonthlyRollup
+from app.models import DailyRollup, Fact, MonthlyCategoryRollup, MonthlyRollup
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
 _COLUMNS = [
@@ -30,6 +32,15 @@ _COLUMNS = [
     "max_value",
 ]
 _MONTH_COLUMNS = ["month" if name == "day" else name for name in _COLUMNS]
+_CATEGORY_MONTH_COLUMNS = [
+    "organization_id",
+    "data_source_id",
+    "month",
+    "category",
+    "category_key",
+    "total_value",
+    "row_count",
+]
 
 
 def category_key_sql(value: Any) -> Any:
@@ -127,20 +138,38 @@ def daily_rows_sql(rows: str, org_id: int, source_id: int) -> str:
 
 
 def rebuild_months(session: Session, tenant: Tenant, source_id: int) -> None:
-    """The source's monthly rollups from its daily ones (after daily_rows_sql wrote them)."""
+    """The source's monthly and per-category monthly rollups from its daily ones (after daily_rows_sql wrote them)."""
     _insert_months(session, tenant, source_id, None)
+    _insert_category_months(session, tenant, source_id, None)
+
+
+def _insert_category_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
+    """Per-category monthly rows from the monthly ones (months, when given: first days of the first and last)."""
+    keys = [
+        MonthlyRollup.organization_id,
+        MonthlyRollup.data_source_id,
+        MonthlyRollup.month,
+        MonthlyRollup.category,
+        MonthlyRollup.category_key,
+    ]
+    grouped = scoped_select(
+        tenant, MonthlyRollup, *keys, func.sum(MonthlyRollup.total_value), func.sum(MonthlyRollup.row_count)
+    ).where(MonthlyRollup.data_source_id == source_id)
+    if months is not None:
+        grouped = grouped.where(MonthlyRollup.month.between(*months))
+    session.execute(insert(MonthlyCategoryRollup).from_select(_CATEGORY_MONTH_COLUMNS, grouped.group_by(*keys)))
 
 
 def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Recompute a source's rollups from its facts (after a replace or a restore)."""
     remove_source(session, tenant, source_id)
     _insert_days(session, tenant, source_id, None)
-    _insert_months(session, tenant, source_id, None)
+    rebuild_months(session, tenant, source_id)
 
 
 def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, last: date) -> None:
     """Recompute a source's rollups for the days first..last (after facts were appended to those days), and the
-    monthly rows of the months they fall in."""
+    monthly and per-category monthly rows of the months they fall in."""
     session.execute(
         scoped_delete(tenant, DailyRollup).where(
             DailyRollup.data_source_id == source_id, DailyRollup.day.between(first, last)
@@ -154,9 +183,18 @@ def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, 
         )
     )
     _insert_months(session, tenant, source_id, months)
+    session.execute(
+        scoped_delete(tenant, MonthlyCategoryRollup).where(
+            MonthlyCategoryRollup.data_source_id == source_id, MonthlyCategoryRollup.month.between(*months)
+        )
+    )
+    _insert_category_months(session, tenant, source_id, months)
 
 
 def remove_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Drop a source's rollups (its facts are gone or about to be replaced)."""
     session.execute(scoped_delete(tenant, DailyRollup).where(DailyRollup.data_source_id == source_id))
     session.execute(scoped_delete(tenant, MonthlyRollup).where(MonthlyRollup.data_source_id == source_id))
+    session.execute(
+        scoped_delete(tenant, MonthlyCategoryRollup).where(MonthlyCategoryRollup.data_source_id == source_id)
+    )

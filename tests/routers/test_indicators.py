@@ -108,6 +108,54 @@ def test_filters_and_kpis_previous_period(client, org_a, loaded):
     assert body["change_pct"]["row_count"] == pct(Decimal(len(cur)), Decimal(len(prev)))
 
 
+def test_kpis_without_uf_over_partial_months_sources_and_spellings(client, org_a, loaded):
+    """Without a UF filter kpis reads the per-category monthly rollups for whole months: ranges with partial months
+    at either end (read as days, or as the month minus its other days), one or two sources, and categories that
+    differ only in case or accents (each spelling is a distinct category; the category filter matches them all)."""
+    rows, source_id = loaded
+    extra = [
+        Row(date(2024, 2, 20), Decimal("12.34"), "SP", "ELETRONICOS"),
+        Row(date(2024, 8, 3), Decimal("-7.50"), "RJ", "eletrônicos"),
+        Row(date(2024, 5, 31), Decimal("100"), "", "Eletrônicos"),
+        Row(date(2023, 12, 30), Decimal("3"), "MG", "Outra"),
+    ]
+    other = upload(client, org_a.headers(), make_csv(extra), filename="outra.csv").json()
+    assert other["rows_loaded"] == len(extra), other
+    spellings = {"Eletrônicos", "ELETRONICOS", "eletrônicos"}
+
+    def summary(selected):
+        total = sum((r.value for r in selected), Decimal(0))
+        return {
+            "total_value": money(total),
+            "row_count": len(selected),
+            "average_value": money(total / len(selected)) if selected else 0.0,
+            "distinct_categories": len({r.category for r in selected}),
+        }
+
+    ranges = [
+        (date(2024, 2, 10), date(2024, 8, 20)),  # edges longer than half their month
+        (date(2024, 2, 20), date(2024, 8, 5)),  # edges shorter than half their month
+        (date(2024, 3, 1), date(2025, 2, 28)),  # whole months; the previous period starts mid-month
+        (date(2024, 1, 15), date(2024, 1, 25)),  # inside one month
+    ]
+    sources = [
+        ({}, rows + extra),
+        ({"data_source_id": source_id}, rows),
+        ({"data_source_id": other["data_source_id"]}, extra),
+    ]
+    for start, end in ranges:
+        days = (end - start).days + 1
+        prev_start, prev_end = start - timedelta(days=days), start - timedelta(days=1)
+        dates = {"from": start.isoformat(), "to": end.isoformat()}
+        for source, loaded_rows in sources:
+            body = get(client, org_a, "kpis", **dates, **source)
+            assert body["current"] == summary(in_range(loaded_rows, start, end)), (start, end, source)
+            previous = summary(in_range(loaded_rows, prev_start, prev_end))
+            assert {key: body["previous"][key] for key in previous} == previous, (start, end, source)
+        body = get(client, org_a, "kpis", **dates, category="eletronicos")
+        assert body["current"] == summary([r for r in in_range(rows + extra, start, end) if r.category in spellings])
+
+
 def test_category_filter_on_monthly(client, org_a, loaded):
     rows, _ = loaded
     start, end = date(2024, 1, 1), date(2024, 3, 31)

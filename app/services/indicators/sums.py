@@ -1,10 +1,11 @@
 """Sums over the rollups: every ready-made indicator reads these, never `facts`.
 
-A range is split into whole months (read from monthly_rollups) and the days left at either end (daily_rollups), so
-one org-year costs at most 12 x groups rows however many facts it holds. A leftover longer than half its month is
-read as the month minus the other days (2 to 31 January: January minus the 1st), so no part reads more than about
-15 days of daily rows. All parts and ranges of one request go to the database as one UNION ALL statement; the few
-grouped rows that come back are merged (added or subtracted) here."""
+A range is split into whole months (read from monthly_rollups, or from monthly_category_rollups when the request
+neither filters nor groups by UF: one row per category instead of one per UF and category) and the days left at
+either end (daily_rollups), so one org-year costs at most 12 x groups rows however many facts it holds. A leftover
+longer than half its month is read as the month minus the other days (2 to 31 January: January minus the 1st), so
+no part reads more than about 15 days of daily rows. All parts and ranges of one request go to the database as one
+UNION ALL statement; the few grouped rows that come back are merged (added or subtracted) here."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, literal, union_all
 from sqlalchemy.orm import Session
 
-from app.models import DailyRollup, MonthlyRollup
+from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup
 from app.services.indicators.ranges import DateRange, Filters, next_month
 from app.services.rollups import category_key_sql
 from app.services.tenancy import Tenant, scoped_select
 
 Dimension = Literal["uf", "category", "data_source_id"]
 Period = Literal["day", "month"]
+Rollup = type[DailyRollup] | type[MonthlyRollup] | type[MonthlyCategoryRollup]
+Monthly = type[MonthlyRollup] | type[MonthlyCategoryRollup]
 
 
 @dataclass
@@ -36,7 +39,7 @@ class Totals:
 
 def _part(
     tenant: Tenant,
-    model: type[DailyRollup] | type[MonthlyRollup],
+    model: Rollup,
     label: str,
     rng: DateRange,
     filters: Filters,
@@ -53,20 +56,25 @@ def _part(
     if filters.data_source_id is not None:
         stmt = stmt.where(model.data_source_id == filters.data_source_id)
     if filters.uf is not None:
-        stmt = stmt.where(model.uf == filters.uf)
+        stmt = stmt.where(model.uf == filters.uf)  # type: ignore[union-attr]  # never a per-category month
     if filters.category is not None:
         stmt = stmt.where(model.category_key == category_key_sql(literal(filters.category)))
     return stmt.group_by(*keys) if keys else stmt
 
 
-Piece = tuple[int, type[DailyRollup] | type[MonthlyRollup], DateRange]
+Piece = tuple[int, Rollup, DateRange]
 
 
-def _pieces(rng: DateRange) -> list[Piece]:
+def _monthly(filters: Filters, dims: tuple[Dimension, ...]) -> Monthly:
+    """The monthly table that can answer: per category (no UF) unless the request filters or groups by UF."""
+    return MonthlyRollup if filters.uf is not None or "uf" in dims else MonthlyCategoryRollup
+
+
+def _pieces(rng: DateRange, monthly: Monthly) -> list[Piece]:
     """(sign, table, range) whose signed sums make the range's: whole months, and each leftover as its days or as
     its month minus the month's other days, whichever reads fewer days."""
     months, edges = rng.split_by_month()
-    out: list[Piece] = [(1, MonthlyRollup, months)] if months is not None else []
+    out: list[Piece] = [(1, monthly, months)] if months is not None else []
     for edge in edges:
         first = edge.start.replace(day=1)
         last = next_month(first) - timedelta(days=1)
@@ -74,7 +82,7 @@ def _pieces(rng: DateRange) -> list[Piece]:
         if edge.end > last or edge.days <= month_days - edge.days:
             out.append((1, DailyRollup, edge))
             continue
-        out.append((1, MonthlyRollup, DateRange(first, first)))
+        out.append((1, monthly, DateRange(first, first)))
         if edge.start > first:
             out.append((-1, DailyRollup, DateRange(first, edge.start - timedelta(days=1))))
         if edge.end < last:
@@ -93,8 +101,9 @@ def totals(
     """Per named range, the totals grouped by dims (and by day or by month, as the first key: a date, the month's
     first day), in one statement. Groups with no facts are absent."""
     parts = []
+    monthly = _monthly(filters, dims)
     for label, rng in ranges.items():
-        pieces: list[Piece] = [(1, DailyRollup, rng)] if period == "day" else _pieces(rng)
+        pieces: list[Piece] = [(1, DailyRollup, rng)] if period == "day" else _pieces(rng, monthly)
         for sign, model, piece in pieces:
             # The sign travels in the label: "+current", "-current".
             parts.append(_part(tenant, model, f"{'+' if sign > 0 else '-'}{label}", piece, filters, dims, period))

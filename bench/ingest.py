@@ -126,10 +126,11 @@ def vacuum_analyze(url: str) -> float:
     return time.perf_counter() - started
 
 
-def upload(url: str, csv_path: Path, copy_path: bool) -> tuple[float, float, float, dict]:
-    """One `POST /ingest/csv` through a fresh server (so VmHWM is this upload's peak): (seconds, peak RSS MB,
-    idle RSS MB, report)."""
-    server = start_server(url, env={**SERVER_ENV, "INGEST_COPY_PATH": str(copy_path).lower()})
+def upload(url: str, csv_path: Path, copy_path: bool, root: str | None = None) -> tuple[float, float, float, dict]:
+    """One `POST /ingest/csv` through a fresh server of this checkout (or of the one at root) (so VmHWM is this
+    upload's peak): (seconds, peak RSS MB, idle RSS MB, report)."""
+    env = {**SERVER_ENV, "INGEST_COPY_PATH": str(copy_path).lower()}
+    server = start_server(url, env=env, root=root or ROOT)
     try:
         base = server.base_url
         slug = f"bench-{secrets.token_hex(4)}"
@@ -160,10 +161,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rss-rows", type=int, default=4_000_000, help="a second, larger file (COPY path): 0 skips")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--paths", default="copy,python", help="copy (INGEST_COPY_PATH=true), python (=false)")
+    parser.add_argument(
+        "--paths",
+        default="copy,python",
+        help="copy (INGEST_COPY_PATH=true), python (=false), baseline (the COPY path of --baseline-root's checkout)",
+    )
+    parser.add_argument("--baseline-root", help="another checkout (e.g. a `git archive` of an older commit)")
     parser.add_argument("--database-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/painel_bench_ingest")
     args = parser.parse_args()
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    if "baseline" in paths and not args.baseline_root:
+        parser.error("--paths baseline needs --baseline-root")
 
     sys.path.insert(0, str(ROOT))
     from alembic import command
@@ -188,7 +196,8 @@ def main() -> None:
             copies.append(copy_s)
             line = f"run {run + 1}: \\copy {copy_s:.2f} s"
             for path in paths:
-                seconds, peak, idle, report = upload(args.database_url, csv_path, path == "copy")
+                root = args.baseline_root if path == "baseline" else None
+                seconds, peak, idle, report = upload(args.database_url, csv_path, path != "python", root)
                 if report["rows_loaded"] != args.rows:
                     raise SystemExit(f"loaded {report['rows_loaded']} rows, expected {args.rows}")
                 vacuum_s = vacuum_analyze(args.database_url)

@@ -35,6 +35,7 @@ from app.routers import (
     web,
 )
 from app.routers import metrics as metrics_router
+from app.routers.deps import document_credentials
 from app.routers.problems import document_problems
 
 logger = logging.getLogger("painel")
@@ -94,6 +95,7 @@ class PainelAPI(FastAPI):
     def openapi(self) -> dict[str, Any]:
         schema = super().openapi()
         if self._problems_documented is not schema:  # once per generated document
+            document_credentials(schema, self.routes)  # first: the problems follow the operations' security
             self._problems_documented = document_problems(schema)
         return schema
 

@@ -91,6 +91,17 @@ def test_authorize_offers_password_bearer_and_api_key(spec):
     assert (schemes["ApiKey"]["in"], schemes["ApiKey"]["name"]) == ("header", "X-API-Key")
     me = spec["paths"]["/auth/me"]["get"]
     assert sorted(next(iter(s)) for s in me["security"]) == ["ApiKey", "BearerToken", "OAuth2PasswordBearer"]
+    # Every operation that reads a credential offers the three, in the same order; public ones offer none.
+    alternatives = [{"OAuth2PasswordBearer": []}, {"BearerToken": []}, {"ApiKey": []}]
+    for path, method in [
+        ("/indicators/valor-mes-a-mes", "get"),
+        ("/dashboards/{dashboard_id}/data", "get"),
+        ("/members", "post"),
+        ("/auth/switch-org", "post"),
+    ]:
+        assert spec["paths"][path][method]["security"] == alternatives, (path, method)
+    for path, method in [("/health", "get"), ("/auth/token", "post"), ("/auth/dev-login", "post")]:
+        assert "security" not in spec["paths"][path][method], (path, method)
     form = spec["paths"]["/auth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
     form_schema = spec["components"]["schemas"][form["schema"]["$ref"].rsplit("/", 1)[1]]
     assert {"username", "password", "org_slug"} <= set(form_schema["properties"])

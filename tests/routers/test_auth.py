@@ -250,6 +250,24 @@ def test_a_remembered_token_is_refused_under_another_signing_key(client, org_a, 
     assert r.status_code == 401 and r.json()["detail"] == "Invalid token"
 
 
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        ("Bearer {token}", (200, None)),
+        ("bearer {token}", (200, None)),  # the scheme in any case
+        ("BEARER   {token}  ", (200, None)),  # spaces around the value
+        ("Basic {token}", (401, "not_authenticated")),  # another scheme is no credential
+        ("Bearer ", (401, "not_authenticated")),
+        ("Bearer", (401, "not_authenticated")),
+        ("{token}", (401, "not_authenticated")),  # no scheme
+    ],
+)
+def test_the_authorization_header_is_read_as_the_bearer_schemes_read_it(client, org_a, authorization, expected):
+    token = org_a.headers("Viewer")["Authorization"].removeprefix("Bearer ")
+    r = client.get("/auth/me", headers={"Authorization": authorization.format(token=token)})
+    assert (r.status_code, r.json().get("code")) == expected
+
+
 def test_password_sign_in_is_rate_limited_per_email(client):
     token = dev_login(client).json()["access_token"]
     client.post("/auth/password", json={"password": "Certa-senha-do-dev-42"}, headers=bearer(token))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.core.config import get_settings
-from app.main import CORS_EXPOSED_HEADERS, CORS_REQUEST_HEADERS, create_app
+from app.main import CORS_EXPOSED_HEADERS, CORS_REQUEST_HEADERS, DOCUMENTED_ROUTERS, create_app
 from app.schemas.errors import Problem
 from tests.ingest_helpers import make_csv, sample_rows, upload
 
@@ -114,6 +115,16 @@ def _cors_client(origins):
 
 
 DEV_ORIGIN = "http://127.0.0.1:5173"
+
+
+def test_hot_paths_are_matched_first_and_documented_in_reading_order(app, spec):
+    """The indicators and dashboards are included right after /health (matched first), while the document lists
+    every router's paths in DOCUMENTED_ROUTERS' order."""
+    documented = [route.path for router in DOCUMENTED_ROUTERS for route in router.routes if route.include_in_schema]
+    assert list(spec["paths"]) == list(dict.fromkeys(documented))
+    matched = [getattr(c, "path", None) for c in iter_route_contexts(app.routes)]
+    assert matched.index("/indicators/valor-mes-a-mes") < matched.index("/auth/me") < matched.index("/embed/tokens")
+    assert matched.index("/health") < matched.index("/indicators/valor-mes-a-mes")
 
 
 def test_cors_preflight_and_exposed_headers_when_configured(org_a):

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 
 from app.core import context as request_context
@@ -63,8 +64,9 @@ Paging = Annotated[PageParams, Depends(page_params())]
 
 # Three ways to present a credential, all in the OpenAPI document (Swagger's Authorize offers each): the password
 # flow, a pasted Bearer value (a user token from POST /auth/dev-login, an API key or an embed token), or X-API-Key.
-# They are documented, not solved: presented_credential reads both headers itself (one dependency instead of four on
-# every authenticated request), and document_credentials adds the schemes to every operation that depends on it.
+# They are documented, not solved: get_caller reads both headers itself (presented_credential; one dependency
+# instead of five on every authenticated request), and document_credentials adds the schemes to every operation that
+# depends on it.
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/auth/token",
     auto_error=False,
@@ -89,11 +91,10 @@ def _bearer_value(authorization: str | None) -> str | None:
     return value if value and scheme.lower() == "bearer" else None
 
 
-# `async def` for the dependencies that only parse or compare: a sync dependency costs a threadpool hop per request.
-async def presented_credential(request: Request) -> str:
+def presented_credential(headers: Headers) -> str:
     """The one credential the request presents: `Authorization: Bearer <value>` or `X-API-Key: <API key>`."""
-    authorization = _bearer_value(request.headers.get("authorization"))
-    api_key = request.headers.get("x-api-key") or None
+    authorization = _bearer_value(headers.get("authorization"))
+    api_key = headers.get("x-api-key") or None
     if authorization and api_key and authorization != api_key:
         raise Unauthorized(
             "Send one credential: either 'Authorization: Bearer ...' or 'X-API-Key: ...'", code="ambiguous_credentials"
@@ -110,13 +111,13 @@ async def presented_credential(request: Request) -> str:
 
 
 def _takes_credential(dependant: Dependant) -> bool:
-    return any(sub.call is presented_credential or _takes_credential(sub) for sub in dependant.dependencies)
+    return any(sub.call is get_caller or _takes_credential(sub) for sub in dependant.dependencies)
 
 
 def document_credentials(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
     """Declare the credential schemes in an OpenAPI document, as FastAPI does for a security dependency: each
     scheme under components.securitySchemes, and the three alternatives in the `security` of every operation whose
-    route depends on presented_credential."""
+    route depends on get_caller."""
     alternatives: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in CREDENTIAL_SCHEMES]
     documented = False
     for context in iter_route_contexts(list(routes)):  # each route as mounted (included routers' prefixes applied)
@@ -153,9 +154,10 @@ def _user_tenant(session: Session, token: str) -> Tenant:
     return tenant
 
 
-def get_caller(session: SessionDep, credential: Annotated[str, Depends(presented_credential)]) -> Tenant:
+def get_caller(session: SessionDep, request: Request) -> Tenant:
     """Whoever the verified credential proves: a user (JWT and current membership), an org API key, or an embed
     token (read-only, its dashboards only). Routes use CurrentTenant, which refuses embed tokens."""
+    credential = presented_credential(request.headers)
     if looks_like_api_key(credential):
         tenant = api_key_service.resolve_api_key(session, credential)
         audit_service.set_actor(session, audit_service.ActorType.API_KEY, api_key_id=tenant.api_key_id)

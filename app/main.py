@@ -35,6 +35,7 @@ from app.routers import (
     web,
 )
 from app.routers import metrics as metrics_router
+from app.routers.deps import document_credentials
 from app.routers.problems import document_problems
 
 logger = logging.getLogger("painel")
@@ -94,8 +95,44 @@ class PainelAPI(FastAPI):
     def openapi(self) -> dict[str, Any]:
         schema = super().openapi()
         if self._problems_documented is not schema:  # once per generated document
+            _in_reading_order(schema)
+            document_credentials(schema, self.routes)  # first: the problems follow the operations' security
             self._problems_documented = document_problems(schema)
         return schema
+
+
+# The reading order of the API (the OpenAPI document, /docs).
+DOCUMENTED_ROUTERS = (
+    health.router,
+    auth.router,
+    members.router,
+    api_keys.router,
+    ingest.router,
+    indicators_custom.router,
+    indicators.router,
+    dashboards.router,
+    embed.router,
+    datasources.router,
+    jobs.router,
+    audit.router,
+    metrics_router.router,
+    web.router,
+)
+# The order routes are matched in: the same routers, the hot read paths first (no path of one router is also
+# another's, so the order decides nothing else).
+HOT_ROUTERS = (health.router, indicators.router, dashboards.router)
+MATCHED_ROUTERS = HOT_ROUTERS + tuple(router for router in DOCUMENTED_ROUTERS if router not in HOT_ROUTERS)
+
+
+def _in_reading_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """The document's paths in DOCUMENTED_ROUTERS' order (the routers are included in MATCHED_ROUTERS' order)."""
+    position: dict[str, int] = {}
+    for router in DOCUMENTED_ROUTERS:
+        for route in router.routes:
+            position.setdefault(getattr(route, "path", ""), len(position))
+    paths = schema.get("paths", {})
+    schema["paths"] = dict(sorted(paths.items(), key=lambda item: position.get(item[0], len(position))))
+    return schema
 
 
 def create_app() -> FastAPI:
@@ -116,22 +153,10 @@ def create_app() -> FastAPI:
     app.cors_origins = tuple(settings.CORS_ORIGINS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
-    for router in (
-        health.router,
-        auth.router,
-        members.router,
-        api_keys.router,
-        ingest.router,
-        indicators_custom.router,
-        indicators.router,
-        dashboards.router,
-        embed.router,
-        datasources.router,
-        jobs.router,
-        audit.router,
-        metrics_router.router,
-        web.router,
-    ):
+    # Routes are matched in the order they are included, and each router passed costs ~10 µs per request: the hot
+    # read paths (the ready-made indicators, dashboards and their data) come right after /health. The OpenAPI
+    # document keeps the reading order of DOCUMENTED_ROUTERS.
+    for router in MATCHED_ROUTERS:
         app.include_router(router)
     docs.install_docs(app)
     return app

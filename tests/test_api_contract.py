@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.core.config import get_settings
-from app.main import CORS_EXPOSED_HEADERS, CORS_REQUEST_HEADERS, create_app
+from app.main import CORS_EXPOSED_HEADERS, CORS_REQUEST_HEADERS, DOCUMENTED_ROUTERS, create_app
 from app.schemas.errors import Problem
 from tests.ingest_helpers import make_csv, sample_rows, upload
 
@@ -91,6 +92,17 @@ def test_authorize_offers_password_bearer_and_api_key(spec):
     assert (schemes["ApiKey"]["in"], schemes["ApiKey"]["name"]) == ("header", "X-API-Key")
     me = spec["paths"]["/auth/me"]["get"]
     assert sorted(next(iter(s)) for s in me["security"]) == ["ApiKey", "BearerToken", "OAuth2PasswordBearer"]
+    # Every operation that reads a credential offers the three, in the same order; public ones offer none.
+    alternatives = [{"OAuth2PasswordBearer": []}, {"BearerToken": []}, {"ApiKey": []}]
+    for path, method in [
+        ("/indicators/valor-mes-a-mes", "get"),
+        ("/dashboards/{dashboard_id}/data", "get"),
+        ("/members", "post"),
+        ("/auth/switch-org", "post"),
+    ]:
+        assert spec["paths"][path][method]["security"] == alternatives, (path, method)
+    for path, method in [("/health", "get"), ("/auth/token", "post"), ("/auth/dev-login", "post")]:
+        assert "security" not in spec["paths"][path][method], (path, method)
     form = spec["paths"]["/auth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
     form_schema = spec["components"]["schemas"][form["schema"]["$ref"].rsplit("/", 1)[1]]
     assert {"username", "password", "org_slug"} <= set(form_schema["properties"])
@@ -103,6 +115,16 @@ def _cors_client(origins):
 
 
 DEV_ORIGIN = "http://127.0.0.1:5173"
+
+
+def test_hot_paths_are_matched_first_and_documented_in_reading_order(app, spec):
+    """The indicators and dashboards are included right after /health (matched first), while the document lists
+    every router's paths in DOCUMENTED_ROUTERS' order."""
+    documented = [route.path for router in DOCUMENTED_ROUTERS for route in router.routes if route.include_in_schema]
+    assert list(spec["paths"]) == list(dict.fromkeys(documented))
+    matched = [getattr(c, "path", None) for c in iter_route_contexts(app.routes)]
+    assert matched.index("/indicators/valor-mes-a-mes") < matched.index("/auth/me") < matched.index("/embed/tokens")
+    assert matched.index("/health") < matched.index("/indicators/valor-mes-a-mes")
 
 
 def test_cors_preflight_and_exposed_headers_when_configured(org_a):

@@ -358,7 +358,10 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
         yield session
         if session.in_transaction():
             if inline and not (session.new or session.dirty or session.deleted):
-                session.commit()  # autocommit connection: the DB-API commit sends nothing
+                # Autocommit connection: every statement committed on its own, nothing is left to commit (no ORM
+                # change, and writes are not what a read-only route does). close() below ends the transaction,
+                # its DB-API rollback sending nothing either, without the commit's bookkeeping (~0.05 ms).
+                pass
             else:
                 await run_in_threadpool(session.commit)
     except BaseException:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Query
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi import Depends, Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security.base import SecurityBase
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
+from starlette.routing import BaseRoute
 
 from app.core import context as request_context
 from app.core.db import READ_ONLY_ATTR, bind_org, bind_user, request_session
@@ -58,6 +64,9 @@ Paging = Annotated[PageParams, Depends(page_params())]
 
 # Three ways to present a credential, all in the OpenAPI document (Swagger's Authorize offers each): the password
 # flow, a pasted Bearer value (a user token from POST /auth/dev-login, an API key or an embed token), or X-API-Key.
+# They are documented, not solved: get_caller reads both headers itself (presented_credential; one dependency
+# instead of five on every authenticated request), and document_credentials adds the schemes to every operation that
+# depends on it.
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/auth/token",
     auto_error=False,
@@ -71,16 +80,21 @@ bearer_scheme = HTTPBearer(
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, scheme_name="ApiKey", description="An org API key (POST /api-keys)."
 )
+CREDENTIAL_SCHEMES: tuple[SecurityBase, ...] = (oauth2_scheme, bearer_scheme, api_key_scheme)
 
 
-# `async def` for the dependencies that only parse or compare: a sync dependency costs a threadpool hop per request.
-async def _presented_credential(
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
-) -> str:
+def _bearer_value(authorization: str | None) -> str | None:
+    """The value of `Authorization: Bearer <value>` (scheme in any case), as the OAuth2 and HTTP Bearer schemes read
+    it; None for another scheme or an empty value."""
+    scheme, _, value = (authorization or "").partition(" ")
+    value = value.strip()
+    return value if value and scheme.lower() == "bearer" else None
+
+
+def presented_credential(headers: Headers) -> str:
     """The one credential the request presents: `Authorization: Bearer <value>` or `X-API-Key: <API key>`."""
-    authorization = token or (bearer.credentials if bearer else None)
+    authorization = _bearer_value(headers.get("authorization"))
+    api_key = headers.get("x-api-key") or None
     if authorization and api_key and authorization != api_key:
         raise Unauthorized(
             "Send one credential: either 'Authorization: Bearer ...' or 'X-API-Key: ...'", code="ambiguous_credentials"
@@ -96,6 +110,37 @@ async def _presented_credential(
     return credential
 
 
+def _takes_credential(dependant: Dependant) -> bool:
+    return any(sub.call is get_caller or _takes_credential(sub) for sub in dependant.dependencies)
+
+
+def document_credentials(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """Declare the credential schemes in an OpenAPI document, as FastAPI does for a security dependency: each
+    scheme under components.securitySchemes, and the three alternatives in the `security` of every operation whose
+    route depends on get_caller."""
+    alternatives: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in CREDENTIAL_SCHEMES]
+    documented = False
+    for context in iter_route_contexts(list(routes)):  # each route as mounted (included routers' prefixes applied)
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context  # an APIRoute-like view, as FastAPI's own OpenAPI generation reads it
+        if not route.include_in_schema or not _takes_credential(route.dependant):
+            continue
+        for method in route.methods:
+            operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation.setdefault("security", []).extend(alternatives)
+                documented = True
+    if documented:
+        schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(
+            {
+                scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True)
+                for scheme in CREDENTIAL_SCHEMES
+            }
+        )
+    return schema
+
+
 def _user_tenant(session: Session, token: str) -> Tenant:
     try:
         claims = decode_access_token(token)
@@ -109,9 +154,10 @@ def _user_tenant(session: Session, token: str) -> Tenant:
     return tenant
 
 
-def get_caller(session: SessionDep, credential: Annotated[str, Depends(_presented_credential)]) -> Tenant:
+def get_caller(session: SessionDep, request: Request) -> Tenant:
     """Whoever the verified credential proves: a user (JWT and current membership), an org API key, or an embed
     token (read-only, its dashboards only). Routes use CurrentTenant, which refuses embed tokens."""
+    credential = presented_credential(request.headers)
     if looks_like_api_key(credential):
         tenant = api_key_service.resolve_api_key(session, credential)
         audit_service.set_actor(session, audit_service.ActorType.API_KEY, api_key_id=tenant.api_key_id)
@@ -126,14 +172,18 @@ def get_caller(session: SessionDep, credential: Annotated[str, Depends(_presente
 Caller = Annotated[Tenant, Depends(get_caller)]
 
 
-async def get_tenant(caller: Caller) -> Tenant:
-    """A user or an API key. Embed tokens are refused here, so every route except the dashboard reads refuses them."""
+def _refuse_embed(caller: Tenant) -> Tenant:
     if caller.credential is Credential.EMBED:
         raise Forbidden(
             "An embed token only reads its own dashboards: GET /dashboards/{id} and GET /dashboards/{id}/data",
             code="embed_token_not_allowed",
         )
     return caller
+
+
+async def get_tenant(caller: Caller) -> Tenant:
+    """A user or an API key. Embed tokens are refused here, so every route except the dashboard reads refuses them."""
+    return _refuse_embed(caller)
 
 
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
@@ -153,8 +203,10 @@ def require_role(minimum: Role | str, *, users_only: bool = False):
     users_only: a signed-in user, never an API key (members, API keys, passwords, switching orgs)."""
     needed = Role(minimum)
 
-    # `async def`: a comparison only; as a sync dependency it would cost a threadpool hop on every request.
-    async def _check(tenant: CurrentTenant) -> Tenant:
+    # `async def`: a comparison only; as a sync dependency it would cost a threadpool hop on every request. It
+    # takes the Caller and refuses embed tokens itself, as get_tenant does: one dependency less to solve.
+    async def _check(caller: Caller) -> Tenant:
+        tenant = _refuse_embed(caller)
         if users_only and tenant.credential is not Credential.USER:
             raise Forbidden(
                 "This action needs a signed-in user: API keys cannot manage members or API keys, set passwords "

@@ -21,7 +21,7 @@ from app.models import Membership, Organization, Role, User
 from app.schemas.auth import MembershipRead, MeRead, UserRead
 from app.schemas.members import OrganizationRead
 from app.services import audit, freshness, rate_limits
-from app.services.tenancy import Tenant, membership_and_org_state, membership_in_org, memberships_of_user
+from app.services.tenancy import Tenant, caller_state, membership_in_org, memberships_of_user
 
 
 def normalize_email(email: str) -> str:
@@ -128,7 +128,7 @@ def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
 
 def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
     """The tenant for verified claims; the role comes from memberships on every request."""
-    row = session.execute(membership_and_org_state(claims.user_id, claims.org_id)).one_or_none()
+    row = caller_state(session, claims.user_id, claims.org_id)
     if row is None:
         raise Unauthorized("Token is no longer valid for this organization", code="invalid_token")
     # The org's data state comes in the same statement: indicator answers need no other round trip for it.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Delete, Select, Update, and_, delete, func, select, update
+from sqlalchemy import Delete, Row, Select, Update, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -178,7 +178,7 @@ def memberships_of_user(user_id: int, *columns: Any) -> Select[Any]:
     return stmt.where(Membership.user_id == user_id)
 
 
-def org_data_state(org_id: int) -> Select:
+def org_data_state(org_id: Any) -> Select:
     """The org's data version, settings and as_of (when its latest loaded batch finished) in one statement; the org
     is the token's, and the batches are filtered to it (row-level security agrees)."""
     as_of = (
@@ -195,7 +195,7 @@ def org_data_state(org_id: int) -> Select:
     ).where(Organization.id == org_id)
 
 
-def membership_and_org_state(user_id: int, org_id: int) -> Select:
+def membership_and_org_state(user_id: Any, org_id: Any) -> Select:
     """org_data_state plus the user's role in the org (no row when not a member): resolving a request's tenant and
     its data state is one round trip."""
     return (
@@ -203,3 +203,15 @@ def membership_and_org_state(user_id: int, org_id: int) -> Select:
         .add_columns(Membership.role)
         .join(Membership, and_(Membership.organization_id == Organization.id, Membership.user_id == user_id))
     )
+
+
+# Built once: every request with a user token runs it, and building an ORM select() and executing it through the
+# ORM cost ~0.7 ms of CPU more than running this prebuilt Core statement (compiled once, cached by SQLAlchemy).
+_CALLER_STATE = membership_and_org_state(bindparam("user_id"), bindparam("org_id"))
+
+
+def caller_state(session: Session, user_id: int, org_id: int) -> Row[Any] | None:
+    """The user's role in the org with the org's data state (membership_and_org_state), or None when the user is
+    not a member: read on every request, on the session's connection (its transaction carries the tenant settings,
+    so row-level security applies as to any other statement)."""
+    return session.connection().execute(_CALLER_STATE, {"user_id": user_id, "org_id": org_id}).one_or_none()

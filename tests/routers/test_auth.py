@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from app.core import security
 from app.core.config import get_settings
+
+YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
 
 def dev_login(client, email="dev@example.com", org="demo"):
@@ -194,6 +197,75 @@ def test_role_change_takes_effect_at_once(client, org_a):
     client.patch(f"/members/{org_a.users['Editor']}", json={"role": "Owner"}, headers=org_a.headers())
     r = client.patch("/organizations/current", json={"name": "Renamed"}, headers=headers)
     assert r.status_code == 200 and r.json()["name"] == "Renamed"
+
+
+def _verifications(monkeypatch) -> list[str]:
+    """Every token whose signature PyJWT checks from now on (the unverified peeks at a token's kind are left out)."""
+    checked: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token, key=None, *args, **kwargs):
+        if key is not None:
+            checked.append(token)
+        return real_decode(token, key, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    return checked
+
+
+def test_a_verified_token_is_remembered_until_it_expires(client, org_a, monkeypatch):
+    now = datetime.now(UTC)
+    expires = now + timedelta(minutes=5)
+    token = _forge({"sub": str(org_a.users["Viewer"]), "org": org_a.id, "iat": now, "exp": expires})
+    checked = _verifications(monkeypatch)
+    for _ in range(3):
+        me = client.get("/auth/me", headers=bearer(token))
+        assert me.status_code == 200 and me.json()["role"] == "Viewer"
+    assert checked == [token]  # verified once, then remembered
+    # At its expiry (PyJWT's rule: valid while now < exp) the remembered token is refused like any expired one.
+    monkeypatch.setattr(security, "_now", expires.timestamp)
+    r = client.get("/auth/me", headers=bearer(token))
+    assert r.status_code == 401 and r.json()["detail"] == "Token has expired"
+    assert client.get("/indicators/kpis", headers=bearer(token), params=YEAR).status_code == 401
+
+
+def test_a_remembered_token_still_needs_the_membership_on_every_request(client, org_a):
+    headers = org_a.headers("Viewer")
+    first = client.get("/indicators/kpis", headers=headers, params=YEAR)
+    assert first.status_code == 200
+    assert client.get("/indicators/kpis", headers=headers, params=YEAR).content == first.content  # a cache hit
+    client.patch(f"/members/{org_a.users['Viewer']}", json={"role": "Editor"}, headers=org_a.headers())
+    assert client.get("/auth/me", headers=headers).json()["role"] == "Editor"  # the role is read again
+    assert client.delete(f"/members/{org_a.users['Viewer']}", headers=org_a.headers()).status_code == 204
+    for path in ("/indicators/kpis", "/auth/me"):
+        r = client.get(path, headers=headers, params=YEAR)
+        assert r.status_code == 401 and r.json()["code"] == "invalid_token", path
+
+
+def test_a_remembered_token_is_refused_under_another_signing_key(client, org_a, monkeypatch):
+    headers = org_a.headers("Viewer")
+    assert client.get("/auth/me", headers=headers).status_code == 200
+    monkeypatch.setattr(get_settings(), "JWT_SECRET", "a-rotated-secret-" + "z" * 40)
+    r = client.get("/auth/me", headers=headers)
+    assert r.status_code == 401 and r.json()["detail"] == "Invalid token"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        ("Bearer {token}", (200, None)),
+        ("bearer {token}", (200, None)),  # the scheme in any case
+        ("BEARER   {token}  ", (200, None)),  # spaces around the value
+        ("Basic {token}", (401, "not_authenticated")),  # another scheme is no credential
+        ("Bearer ", (401, "not_authenticated")),
+        ("Bearer", (401, "not_authenticated")),
+        ("{token}", (401, "not_authenticated")),  # no scheme
+    ],
+)
+def test_the_authorization_header_is_read_as_the_bearer_schemes_read_it(client, org_a, authorization, expected):
+    token = org_a.headers("Viewer")["Authorization"].removeprefix("Bearer ")
+    r = client.get("/auth/me", headers={"Authorization": authorization.format(token=token)})
+    assert (r.status_code, r.json().get("code")) == expected
 
 
 def test_password_sign_in_is_rate_limited_per_email(client):

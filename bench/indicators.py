@@ -22,6 +22,7 @@ import itertools
 import os
 import re
 import secrets
+import statistics
 import sys
 import threading
 import time
@@ -37,7 +38,7 @@ from sqlalchemy import create_engine, event, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import ensure_database, server_rss_mb, start_server, stop_server  # noqa: E402 after the sys.path line
+from bench._common import ensure_database, server_rss_mb, start_server, stop_server, wrk  # noqa: E402 after the sys.path line
 
 RESULTS = ROOT / "bench" / "results"
 MARKER = "painel bench data set (bench/indicators.py, rollups)"
@@ -430,7 +431,18 @@ def summary_of(latencies: list[float], errors: int, elapsed: float, concurrency:
     }
 
 
-def drive_interleaved(base: str, endpoints: dict, seconds: float, concurrency: int, slices: int) -> dict[str, dict]:
+def drive_wrk(base: str, make_request, seconds: float, concurrency: int) -> dict:
+    """The same load from wrk (C, 2 threads, `concurrency` keep-alive connections): the client takes little of the
+    CPU the server shares with it, unlike the Python clients of drive()."""
+    path, headers = make_request(0)
+    got = wrk(base + path, max(1, round(seconds)), concurrency, 2, headers or {})
+    n = round(got["rps"] * max(1, round(seconds)))
+    return {**got, "n": n, "clients": concurrency, "elapsed": max(1, round(seconds)), "latencies": []}
+
+
+def drive_interleaved(
+    base: str, endpoints: dict, seconds: float, concurrency: int, slices: int, use_wrk: bool = False
+) -> dict[str, dict]:
     """Each endpoint for `seconds` in all, in `slices` turns taken in rotation (health, indicator, dashboard,
     health, ...): on a shared machine whose load changes by the minute, every endpoint sees the same conditions, so
     their ratios compare like with like. Requests/s is the requests over the endpoint's own time."""
@@ -438,7 +450,20 @@ def drive_interleaved(base: str, endpoints: dict, seconds: float, concurrency: i
     got: dict[str, list[dict]] = {name: [] for name in endpoints}
     for _ in range(slices):
         for name, make_request in endpoints.items():
-            got[name].append(drive(base, make_request, seconds / slices, concurrency))
+            driver = drive_wrk if use_wrk else drive
+            got[name].append(driver(base, make_request, seconds / slices, concurrency))
+    if use_wrk:  # wrk reports percentiles per run: the median over the turns
+        return {
+            name: {
+                "n": sum(part["n"] for part in parts),
+                "errors": sum(part["errors"] for part in parts),
+                "p50": statistics.median(part["p50"] for part in parts),
+                "p99": statistics.median(part["p99"] for part in parts),
+                "rps": sum(part["n"] for part in parts) / sum(part["elapsed"] for part in parts),
+                "clients": concurrency,
+            }
+            for name, parts in got.items()
+        }
     return {
         name: summary_of(
             [ms for part in parts for ms in part["latencies"]],
@@ -477,7 +502,7 @@ def http_phase(
             "GET /indicators/valor-mes-a-mes": lambda i: (indicator, auth),
             "GET /dashboards/{id}/data (5 widgets)": lambda i: (dashboard, auth),
         }
-        results = drive_interleaved(base, endpoints, args.seconds, args.concurrency, args.slices)
+        results = drive_interleaved(base, endpoints, args.seconds, args.concurrency, args.slices, args.wrk)
         for name, r in results.items():
             log(f"  [{label}] {name}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
         rss = server_rss_mb(server, "VmHWM")
@@ -554,6 +579,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--seconds", type=float, default=15, help="time per endpoint and server in the HTTP part")
     parser.add_argument("--slices", type=int, default=5, help="turns the endpoints take in rotation within those")
+    parser.add_argument(
+        "--wrk", action="store_true", help="load from wrk instead of Python clients (p50/p99: medians over the turns)"
+    )
     parser.add_argument("--no-cache-off", action="store_true", help="skip the phase with the result cache off")
     parser.add_argument("--repetitions", type=int, default=20, help="EXPLAIN ANALYZE runs per indicator and org")
     parser.add_argument("--sample-orgs", type=int, default=5, help="small orgs whose database time is measured")
@@ -680,7 +708,8 @@ def main() -> None:
     ]
     if runs:
         summary += [
-            f"HTTP, `python -m app.serve --workers {args.workers}`, {args.concurrency} clients, {args.seconds:g} s per "
+            f"HTTP, `python -m app.serve --workers {args.workers}`, {args.concurrency} "
+            f"{'wrk connections (2 threads)' if args.wrk else 'Python clients'}, {args.seconds:g} s per "
             f"row in {args.slices} turns taken in rotation with the other endpoints of the same server, the "
             "100,000-facts org's token, `valor-mes-a-mes` for 2025, no `If-None-Match`:",
             "",

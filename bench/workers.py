@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import secrets
 import statistics
 import subprocess
@@ -36,7 +35,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import ensure_database, start_server, stop_server  # noqa: E402 after the sys.path line
+from bench._common import ensure_database, start_server, stop_server, wrk  # noqa: E402 after the sys.path line
 
 MARKER = "painel bench data set (bench/workers.py)"
 ORG_SLUG = "bench-workers"
@@ -92,30 +91,6 @@ def sign_in_and_load(base: str, load: bool, rows: int) -> str:
         if r.status_code != 200:
             raise SystemExit(f"unexpected answer {r.status_code}: {r.text[:300]}")
     return token
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
-
-
-def wrk(url: str, seconds: int, connections: int, threads: int, headers: dict[str, str]) -> dict[str, float]:
-    """One wrk run: requests/s, p50 and p99 latency (ms), and non-2xx answers + socket errors."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-    for name, value in headers.items():
-        cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = int(non2xx.group(1)) if non2xx else 0
-    failed += sum(int(g) for g in errors.groups()) if errors else 0
-    return {"rps": rps, "p50": p50, "p99": p99, "errors": failed}
 
 
 def measure(url: str, env: dict[str, str], workers: int, targets: list[tuple[str, str, bool]], token: str, args):

@@ -201,7 +201,7 @@ def vacuum(engine) -> float:
     """VACUUM (ANALYZE) the tables the indicators read (this Postgres may run without autovacuum)."""
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        tables = ("facts", "daily_rollups", "monthly_rollups", "monthly_category_rollups")
+        tables = ("facts", "daily_rollups", "monthly_rollups", "monthly_category_rollups", "monthly_uf_rollups")
         for table in (*tables, "organizations", "memberships", "ingestion_batches"):
             conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     return time.perf_counter() - started
@@ -633,7 +633,9 @@ def main() -> None:
                 "pg_size_pretty(pg_total_relation_size('monthly_rollups')), "
                 "(SELECT count(*) FROM daily_rollups), (SELECT count(*) FROM monthly_rollups), "
                 "pg_size_pretty(pg_total_relation_size('monthly_category_rollups')), "
-                "(SELECT count(*) FROM monthly_category_rollups)"
+                "(SELECT count(*) FROM monthly_category_rollups), "
+                "pg_size_pretty(pg_total_relation_size('monthly_uf_rollups')), "
+                "(SELECT count(*) FROM monthly_uf_rollups)"
             )
         ).one()
     small = sorted(slug for slug in owners if slug.startswith("bench-small-"))
@@ -694,7 +696,8 @@ def main() -> None:
             f"Data set: {args.small_orgs} orgs with 10,000 facts in 2024 and in 2025, one with 100,000 in each, one "
             f"with 1,000,000 in 2024 and 5,000,000 in 2025 ({sum(a + b for _, a, b in orgs):,} facts; `facts` "
             f"{sizes[0]}, `daily_rollups` {sizes[3]:,} rows / {sizes[1]}, `monthly_rollups` {sizes[4]:,} rows / "
-            f"{sizes[2]}, `monthly_category_rollups` {sizes[6]:,} rows / {sizes[5]}); VACUUM (ANALYZE) after the load."
+            f"{sizes[2]}, `monthly_category_rollups` {sizes[6]:,} rows / {sizes[5]}, `monthly_uf_rollups` {sizes[8]:,} "
+            f"rows / {sizes[7]}); VACUUM (ANALYZE) after the load."
         ),
         "",
         (

@@ -120,6 +120,7 @@ def vacuum_analyze(url: str) -> float:
             "daily_rollups",
             "monthly_rollups",
             "monthly_category_rollups",
+            "monthly_uf_rollups",
         ):
             conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     engine.dispose()

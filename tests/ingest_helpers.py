@@ -129,12 +129,12 @@ def stored_counts(org_id: int) -> dict[str, int]:
 
 
 def assert_rollups_match_facts() -> int:
-    """The daily, monthly and per-category monthly rollups equal a recomputation from the facts, for every org, with
-    each category's key (returns the number of daily groups)."""
+    """The daily, monthly, per-category monthly and per-UF monthly rollups equal a recomputation from the facts, for
+    every org, with each category's key (returns the number of daily groups)."""
     from collections import defaultdict
 
     from app.core.db import category_key
-    from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup
+    from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup, MonthlyUfRollup
     from tests.conftest import all_orgs_session
 
     def add(group: list, value: Decimal, count: int, low: Decimal, high: Decimal) -> None:
@@ -147,6 +147,7 @@ def assert_rollups_match_facts() -> int:
         expected: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
         monthly: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, None, None])
         by_category: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
+        by_uf: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
         for org, source, day, uf, category, value in s.execute(
             select(Fact.organization_id, Fact.data_source_id, Fact.date, Fact.uf, Fact.category, Fact.value)
         ):
@@ -155,6 +156,9 @@ def assert_rollups_match_facts() -> int:
                 monthly[(org, source, day.replace(day=1), uf, category, category_key(category))], value, 1, value, value
             )
             group = by_category[(org, source, day.replace(day=1), category, category_key(category))]
+            group[0] += value
+            group[1] += 1
+            group = by_uf[(org, source, day.replace(day=1), uf)]
             group[0] += value
             group[1] += 1
 
@@ -175,10 +179,16 @@ def assert_rollups_match_facts() -> int:
             (r.organization_id, r.data_source_id, r.month, r.category, r.category_key): [r.total_value, r.row_count]
             for r in s.scalars(select(MonthlyCategoryRollup))
         }
-        models = (DailyRollup, MonthlyRollup, MonthlyCategoryRollup)
+        uf_rows = {
+            (r.organization_id, r.data_source_id, r.month, r.uf): [r.total_value, r.row_count]
+            for r in s.scalars(select(MonthlyUfRollup))
+        }
+        models = (DailyRollup, MonthlyRollup, MonthlyCategoryRollup, MonthlyUfRollup)
         counts = [s.scalar(select(func.count()).select_from(m)) for m in models]
-    assert counts == [len(daily_rows), len(monthly_rows), len(category_rows)], "two rollup rows for one group"
+    stored_groups = [len(daily_rows), len(monthly_rows), len(category_rows), len(uf_rows)]
+    assert counts == stored_groups, "two rollup rows for one group"
     assert daily_rows == dict(expected)
     assert monthly_rows == dict(monthly)
     assert category_rows == dict(by_category)
+    assert uf_rows == dict(by_uf)
     return len(daily_rows)

@@ -1,11 +1,13 @@
 """Daily and monthly rollups of the curated facts: per org, source, day (or month), UF and category, the sum, count,
-min and max, with the category's case- and accent-insensitive key; and the monthly ones summed over the UFs (per org,
-source, month and category: the sum and count), for the requests that neither filter nor group by UF.
+min and max, with the category's case- and accent-insensitive key; the monthly ones summed over the UFs (per org,
+source, month and category: the sum and count), for the requests that neither filter nor group by UF; and the monthly
+ones summed over the categories (per org, source, month and UF: the sum and count), for the requests by UF that
+neither filter nor group by category.
 
 Every write to `facts` calls one of these in the same transaction, so the rollups always equal a recomputation from
 `facts` (a test checks it after every kind of write). They are rebuilt with set-based SQL: a DELETE and one
-INSERT ... SELECT ... GROUP BY over the facts concerned (the months from the days, the category months from the
-months), never row by row."""
+INSERT ... SELECT ... GROUP BY over the facts concerned (the months from the days, the category and UF months from
+the months), never row by row."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy import Date, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.db import CATEGORY_KEY_FUNCTION
-from app.models import DailyRollup, Fact, MonthlyCategoryRollup, MonthlyRollup
+from app.models import DailyRollup, Fact, MonthlyCategoryRollup, MonthlyRollup, MonthlyUfRollup
 from app.services.tenancy import Tenant, scoped_delete, scoped_select
 
 _COLUMNS = [
@@ -41,6 +43,7 @@ _CATEGORY_MONTH_COLUMNS = [
     "total_value",
     "row_count",
 ]
+_UF_MONTH_COLUMNS = ["organization_id", "data_source_id", "month", "uf", "total_value", "row_count"]
 
 
 def category_key_sql(value: Any) -> Any:
@@ -138,9 +141,11 @@ def daily_rows_sql(rows: str, org_id: int, source_id: int) -> str:
 
 
 def rebuild_months(session: Session, tenant: Tenant, source_id: int) -> None:
-    """The source's monthly and per-category monthly rollups from its daily ones (after daily_rows_sql wrote them)."""
+    """The source's monthly, per-category and per-UF monthly rollups from its daily ones (after daily_rows_sql wrote
+    them)."""
     _insert_months(session, tenant, source_id, None)
     _insert_category_months(session, tenant, source_id, None)
+    _insert_uf_months(session, tenant, source_id, None)
 
 
 def _insert_category_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
@@ -160,6 +165,17 @@ def _insert_category_months(session: Session, tenant: Tenant, source_id: int, mo
     session.execute(insert(MonthlyCategoryRollup).from_select(_CATEGORY_MONTH_COLUMNS, grouped.group_by(*keys)))
 
 
+def _insert_uf_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
+    """Per-UF monthly rows from the monthly ones (months, when given: first days of the first and last)."""
+    keys = [MonthlyRollup.organization_id, MonthlyRollup.data_source_id, MonthlyRollup.month, MonthlyRollup.uf]
+    grouped = scoped_select(
+        tenant, MonthlyRollup, *keys, func.sum(MonthlyRollup.total_value), func.sum(MonthlyRollup.row_count)
+    ).where(MonthlyRollup.data_source_id == source_id)
+    if months is not None:
+        grouped = grouped.where(MonthlyRollup.month.between(*months))
+    session.execute(insert(MonthlyUfRollup).from_select(_UF_MONTH_COLUMNS, grouped.group_by(*keys)))
+
+
 def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Recompute a source's rollups from its facts (after a replace or a restore)."""
     remove_source(session, tenant, source_id)
@@ -169,7 +185,7 @@ def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
 
 def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, last: date) -> None:
     """Recompute a source's rollups for the days first..last (after facts were appended to those days), and the
-    monthly and per-category monthly rows of the months they fall in."""
+    monthly, per-category and per-UF monthly rows of the months they fall in."""
     session.execute(
         scoped_delete(tenant, DailyRollup).where(
             DailyRollup.data_source_id == source_id, DailyRollup.day.between(first, last)
@@ -189,6 +205,12 @@ def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, 
         )
     )
     _insert_category_months(session, tenant, source_id, months)
+    session.execute(
+        scoped_delete(tenant, MonthlyUfRollup).where(
+            MonthlyUfRollup.data_source_id == source_id, MonthlyUfRollup.month.between(*months)
+        )
+    )
+    _insert_uf_months(session, tenant, source_id, months)
 
 
 def remove_source(session: Session, tenant: Tenant, source_id: int) -> None:
@@ -198,3 +220,4 @@ def remove_source(session: Session, tenant: Tenant, source_id: int) -> None:
     session.execute(
         scoped_delete(tenant, MonthlyCategoryRollup).where(MonthlyCategoryRollup.data_source_id == source_id)
     )
+    session.execute(scoped_delete(tenant, MonthlyUfRollup).where(MonthlyUfRollup.data_source_id == source_id))

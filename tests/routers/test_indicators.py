@@ -156,6 +156,76 @@ def test_kpis_without_uf_over_partial_months_sources_and_spellings(client, org_a
         assert body["current"] == summary([r for r in in_range(rows + extra, start, end) if r.category in spellings])
 
 
+def test_uf_indicators_over_partial_months_sources_and_appends(client, org_a, loaded):
+    """mapa-por-uf and UF filters without a category read the per-UF monthly rollups for whole months: ranges with
+    partial months at either end (read as days, or as the month minus its other days), one or two sources, facts
+    without a UF, and an append into months the source already had. A category filter with a UF keeps the monthly
+    rollups and must agree."""
+    rows, source_id = loaded
+    extra = [
+        Row(date(2024, 2, 20), Decimal("12.34"), "SP", "ELETRONICOS"),
+        Row(date(2024, 8, 3), Decimal("-7.50"), "RJ", "eletrônicos"),
+        Row(date(2024, 5, 31), Decimal("100"), "", "Eletrônicos"),
+        Row(date(2023, 12, 30), Decimal("3"), "AC", "Outra"),
+    ]
+    other = upload(client, org_a.headers(), make_csv(extra), filename="outra.csv").json()
+    assert other["rows_loaded"] == len(extra), other
+    appended = [
+        Row(date(2024, 2, 11), Decimal("0.01"), "SP", "Alimentos"),
+        Row(date(2024, 8, 19), Decimal("41.99"), "", "Sem UF"),
+        Row(date(2024, 6, 15), Decimal("-2.25"), "TO", "Outra"),
+    ]
+    body = upload(client, org_a.headers(), make_csv(appended), mode="append").json()
+    assert body["rows_loaded"] == len(appended) and body["data_source_id"] == source_id, body
+    rows = rows + appended
+
+    ranges = [
+        (date(2024, 2, 10), date(2024, 8, 20)),  # edges longer than half their month
+        (date(2024, 2, 20), date(2024, 8, 5)),  # edges shorter than half their month
+        (date(2023, 12, 1), date(2024, 11, 30)),  # whole months
+        (date(2024, 1, 15), date(2024, 1, 25)),  # inside one month
+    ]
+    sources = [
+        ({}, rows + extra),
+        ({"data_source_id": source_id}, rows),
+        ({"data_source_id": other["data_source_id"]}, extra),
+    ]
+    for start, end in ranges:
+        dates = {"from": start.isoformat(), "to": end.isoformat()}
+        for source, loaded_rows in sources:
+            inside = in_range(loaded_rows, start, end)
+            by_uf = defaultdict(Decimal)
+            for r in inside:
+                by_uf[r.uf or None] += r.value
+            unassigned = by_uf.pop(None, Decimal(0))
+            body = get(client, org_a, "mapa-por-uf", **dates, **source)
+            assert {i["uf"]: i["value"] for i in body["items"]} == {
+                uf: money(by_uf.get(uf, Decimal(0))) for uf in UF_CODES
+            }, (start, end, source)
+            assert body["unassigned"] == money(unassigned), (start, end, source)
+            assert body["total"] == money(sum(by_uf.values(), unassigned)), (start, end, source)
+            for uf in ("SP", "RJ", "TO", "AC"):
+                selected = [r for r in inside if r.uf == uf]
+                series = get(client, org_a, "serie-temporal", **dates, **source, uf=uf, grain="month")["items"]
+                expected = []
+                for item in series:
+                    month = [r for r in selected if r.day.isoformat()[:7] == item["start"][:7]]
+                    expected.append(
+                        {**item, "value": money(sum((r.value for r in month), Decimal(0))), "row_count": len(month)}
+                    )
+                assert series == expected, (start, end, source, uf)
+                assert sum(i["row_count"] for i in series) == len(selected)
+                months = get(client, org_a, "valor-mes-a-mes", **dates, **source, uf=uf)["items"]
+                assert [i["value"] for i in months] == [i["value"] for i in series], (start, end, source, uf)
+        body = get(client, org_a, "mapa-por-uf", **dates, category="eletronicos")
+        spellings = [
+            r for r in in_range(rows + extra, start, end) if r.category in {"Eletrônicos", "ELETRONICOS", "eletrônicos"}
+        ]
+        assert {i["uf"]: i["value"] for i in body["items"]} == {
+            uf: money(sum((r.value for r in spellings if r.uf == uf), Decimal(0))) for uf in UF_CODES
+        }, (start, end)
+
+
 def test_category_filter_on_monthly(client, org_a, loaded):
     rows, _ = loaded
     start, end = date(2024, 1, 1), date(2024, 3, 31)

@@ -1,7 +1,8 @@
 """Sums over the rollups: every ready-made indicator reads these, never `facts`.
 
-A range is split into whole months (read from monthly_rollups, or from monthly_category_rollups when the request
-neither filters nor groups by UF: one row per category instead of one per UF and category) and the days left at
+A range is split into whole months (read from monthly_rollups; or from monthly_category_rollups when the request
+neither filters nor groups by UF: one row per category instead of one per UF and category; or from monthly_uf_rollups
+when it filters or groups by UF but neither filters nor groups by category: one row per UF) and the days left at
 either end (daily_rollups), so one org-year costs at most 12 x groups rows however many facts it holds. A leftover
 longer than half its month is read as the month minus the other days (2 to 31 January: January minus the 1st), so
 no part reads more than about 15 days of daily rows. All parts and ranges of one request go to the database as one
@@ -18,15 +19,15 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, literal, union_all
 from sqlalchemy.orm import Session
 
-from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup
+from app.models import DailyRollup, MonthlyCategoryRollup, MonthlyRollup, MonthlyUfRollup
 from app.services.indicators.ranges import DateRange, Filters, next_month
 from app.services.rollups import category_key_sql
 from app.services.tenancy import Tenant, scoped_select
 
 Dimension = Literal["uf", "category", "data_source_id"]
 Period = Literal["day", "month"]
-Rollup = type[DailyRollup] | type[MonthlyRollup] | type[MonthlyCategoryRollup]
-Monthly = type[MonthlyRollup] | type[MonthlyCategoryRollup]
+Monthly = type[MonthlyRollup] | type[MonthlyCategoryRollup] | type[MonthlyUfRollup]
+Rollup = type[DailyRollup] | Monthly
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _part(
     if filters.uf is not None:
         stmt = stmt.where(model.uf == filters.uf)  # type: ignore[union-attr]  # never a per-category month
     if filters.category is not None:
-        stmt = stmt.where(model.category_key == category_key_sql(literal(filters.category)))
+        category_key = model.category_key  # type: ignore[union-attr]  # never a per-UF month
+        stmt = stmt.where(category_key == category_key_sql(literal(filters.category)))
     return stmt.group_by(*keys) if keys else stmt
 
 
@@ -66,8 +68,13 @@ Piece = tuple[int, Rollup, DateRange]
 
 
 def _monthly(filters: Filters, dims: tuple[Dimension, ...]) -> Monthly:
-    """The monthly table that can answer: per category (no UF) unless the request filters or groups by UF."""
-    return MonthlyRollup if filters.uf is not None or "uf" in dims else MonthlyCategoryRollup
+    """The smallest monthly table that can answer: per category (no UF) unless the request filters or groups by UF,
+    per UF (no category) unless it also filters or groups by category, else the monthly rollups themselves."""
+    by_uf = filters.uf is not None or "uf" in dims
+    by_category = filters.category is not None or "category" in dims
+    if not by_uf:
+        return MonthlyCategoryRollup
+    return MonthlyRollup if by_category else MonthlyUfRollup
 
 
 def _pieces(rng: DateRange, monthly: Monthly) -> list[Piece]:

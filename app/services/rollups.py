@@ -34,16 +34,11 @@ _COLUMNS = [
     "max_value",
 ]
 _MONTH_COLUMNS = ["month" if name == "day" else name for name in _COLUMNS]
-_CATEGORY_MONTH_COLUMNS = [
-    "organization_id",
-    "data_source_id",
-    "month",
-    "category",
-    "category_key",
-    "total_value",
-    "row_count",
-]
-_UF_MONTH_COLUMNS = ["organization_id", "data_source_id", "month", "uf", "total_value", "row_count"]
+# The monthly rollups summed over the UFs, and over the categories: each table and the dimensions it keeps.
+_COARSE_MONTHS: tuple[tuple[type[MonthlyCategoryRollup] | type[MonthlyUfRollup], tuple[str, ...]], ...] = (
+    (MonthlyCategoryRollup, ("category", "category_key")),
+    (MonthlyUfRollup, ("uf",)),
+)
 
 
 def category_key_sql(value: Any) -> Any:
@@ -144,36 +139,22 @@ def rebuild_months(session: Session, tenant: Tenant, source_id: int) -> None:
     """The source's monthly, per-category and per-UF monthly rollups from its daily ones (after daily_rows_sql wrote
     them)."""
     _insert_months(session, tenant, source_id, None)
-    _insert_category_months(session, tenant, source_id, None)
-    _insert_uf_months(session, tenant, source_id, None)
+    _insert_coarse_months(session, tenant, source_id, None)
 
 
-def _insert_category_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
-    """Per-category monthly rows from the monthly ones (months, when given: first days of the first and last)."""
-    keys = [
-        MonthlyRollup.organization_id,
-        MonthlyRollup.data_source_id,
-        MonthlyRollup.month,
-        MonthlyRollup.category,
-        MonthlyRollup.category_key,
-    ]
-    grouped = scoped_select(
-        tenant, MonthlyRollup, *keys, func.sum(MonthlyRollup.total_value), func.sum(MonthlyRollup.row_count)
-    ).where(MonthlyRollup.data_source_id == source_id)
-    if months is not None:
-        grouped = grouped.where(MonthlyRollup.month.between(*months))
-    session.execute(insert(MonthlyCategoryRollup).from_select(_CATEGORY_MONTH_COLUMNS, grouped.group_by(*keys)))
-
-
-def _insert_uf_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
-    """Per-UF monthly rows from the monthly ones (months, when given: first days of the first and last)."""
-    keys = [MonthlyRollup.organization_id, MonthlyRollup.data_source_id, MonthlyRollup.month, MonthlyRollup.uf]
-    grouped = scoped_select(
-        tenant, MonthlyRollup, *keys, func.sum(MonthlyRollup.total_value), func.sum(MonthlyRollup.row_count)
-    ).where(MonthlyRollup.data_source_id == source_id)
-    if months is not None:
-        grouped = grouped.where(MonthlyRollup.month.between(*months))
-    session.execute(insert(MonthlyUfRollup).from_select(_UF_MONTH_COLUMNS, grouped.group_by(*keys)))
+def _insert_coarse_months(session: Session, tenant: Tenant, source_id: int, months: tuple[date, date] | None) -> None:
+    """The per-category and per-UF monthly rows from the monthly ones (months, when given: first days of the first
+    and last)."""
+    for model, dimensions in _COARSE_MONTHS:
+        keys = [MonthlyRollup.organization_id, MonthlyRollup.data_source_id, MonthlyRollup.month]
+        keys += [getattr(MonthlyRollup, name) for name in dimensions]
+        grouped = scoped_select(
+            tenant, MonthlyRollup, *keys, func.sum(MonthlyRollup.total_value), func.sum(MonthlyRollup.row_count)
+        ).where(MonthlyRollup.data_source_id == source_id)
+        if months is not None:
+            grouped = grouped.where(MonthlyRollup.month.between(*months))
+        columns = ["organization_id", "data_source_id", "month", *dimensions, "total_value", "row_count"]
+        session.execute(insert(model).from_select(columns, grouped.group_by(*keys)))
 
 
 def rebuild_source(session: Session, tenant: Tenant, source_id: int) -> None:
@@ -199,25 +180,16 @@ def refresh_days(session: Session, tenant: Tenant, source_id: int, first: date, 
         )
     )
     _insert_months(session, tenant, source_id, months)
-    session.execute(
-        scoped_delete(tenant, MonthlyCategoryRollup).where(
-            MonthlyCategoryRollup.data_source_id == source_id, MonthlyCategoryRollup.month.between(*months)
+    for model, _ in _COARSE_MONTHS:
+        session.execute(
+            scoped_delete(tenant, model).where(model.data_source_id == source_id, model.month.between(*months))
         )
-    )
-    _insert_category_months(session, tenant, source_id, months)
-    session.execute(
-        scoped_delete(tenant, MonthlyUfRollup).where(
-            MonthlyUfRollup.data_source_id == source_id, MonthlyUfRollup.month.between(*months)
-        )
-    )
-    _insert_uf_months(session, tenant, source_id, months)
+    _insert_coarse_months(session, tenant, source_id, months)
 
 
 def remove_source(session: Session, tenant: Tenant, source_id: int) -> None:
     """Drop a source's rollups (its facts are gone or about to be replaced)."""
     session.execute(scoped_delete(tenant, DailyRollup).where(DailyRollup.data_source_id == source_id))
     session.execute(scoped_delete(tenant, MonthlyRollup).where(MonthlyRollup.data_source_id == source_id))
-    session.execute(
-        scoped_delete(tenant, MonthlyCategoryRollup).where(MonthlyCategoryRollup.data_source_id == source_id)
-    )
-    session.execute(scoped_delete(tenant, MonthlyUfRollup).where(MonthlyUfRollup.data_source_id == source_id))
+    for model, _ in _COARSE_MONTHS:
+        session.execute(scoped_delete(tenant, model).where(model.data_source_id == source_id))

@@ -108,19 +108,26 @@ def test_filters_and_kpis_previous_period(client, org_a, loaded):
     assert body["change_pct"]["row_count"] == pct(Decimal(len(cur)), Decimal(len(prev)))
 
 
+def _second_source(client, org, last_uf: str) -> tuple[list[Row], dict]:
+    """A second CSV source: the same category in three spellings (case, accents), a row without a UF, and one in
+    December 2023 in `last_uf`; returns its rows and the upload's report."""
+    extra = [
+        Row(date(2024, 2, 20), Decimal("12.34"), "SP", "ELETRONICOS"),
+        Row(date(2024, 8, 3), Decimal("-7.50"), "RJ", "eletrônicos"),
+        Row(date(2024, 5, 31), Decimal("100"), "", "Eletrônicos"),
+        Row(date(2023, 12, 30), Decimal("3"), last_uf, "Outra"),
+    ]
+    other = upload(client, org.headers(), make_csv(extra), filename="outra.csv").json()
+    assert other["rows_loaded"] == len(extra), other
+    return extra, other
+
+
 def test_kpis_without_uf_over_partial_months_sources_and_spellings(client, org_a, loaded):
     """Without a UF filter kpis reads the per-category monthly rollups for whole months: ranges with partial months
     at either end (read as days, or as the month minus its other days), one or two sources, and categories that
     differ only in case or accents (each spelling is a distinct category; the category filter matches them all)."""
     rows, source_id = loaded
-    extra = [
-        Row(date(2024, 2, 20), Decimal("12.34"), "SP", "ELETRONICOS"),
-        Row(date(2024, 8, 3), Decimal("-7.50"), "RJ", "eletrônicos"),
-        Row(date(2024, 5, 31), Decimal("100"), "", "Eletrônicos"),
-        Row(date(2023, 12, 30), Decimal("3"), "MG", "Outra"),
-    ]
-    other = upload(client, org_a.headers(), make_csv(extra), filename="outra.csv").json()
-    assert other["rows_loaded"] == len(extra), other
+    extra, other = _second_source(client, org_a, last_uf="MG")
     spellings = {"Eletrônicos", "ELETRONICOS", "eletrônicos"}
 
     def summary(selected):
@@ -162,14 +169,7 @@ def test_uf_indicators_over_partial_months_sources_and_appends(client, org_a, lo
     without a UF, and an append into months the source already had. A category filter with a UF keeps the monthly
     rollups and must agree."""
     rows, source_id = loaded
-    extra = [
-        Row(date(2024, 2, 20), Decimal("12.34"), "SP", "ELETRONICOS"),
-        Row(date(2024, 8, 3), Decimal("-7.50"), "RJ", "eletrônicos"),
-        Row(date(2024, 5, 31), Decimal("100"), "", "Eletrônicos"),
-        Row(date(2023, 12, 30), Decimal("3"), "AC", "Outra"),
-    ]
-    other = upload(client, org_a.headers(), make_csv(extra), filename="outra.csv").json()
-    assert other["rows_loaded"] == len(extra), other
+    extra, other = _second_source(client, org_a, last_uf="AC")
     appended = [
         Row(date(2024, 2, 11), Decimal("0.01"), "SP", "Alimentos"),
         Row(date(2024, 8, 19), Decimal("41.99"), "", "Sem UF"),

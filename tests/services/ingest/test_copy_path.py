@@ -15,6 +15,15 @@ from tests.conftest import all_orgs_session, is_postgres
 from tests.ingest_helpers import make_csv, sample_rows, upload
 
 LONG = "x" * 70
+# Every cell rejection the odd rows cause.
+CELL_REASONS = {
+    "not a date in format dd/mm/yyyy",
+    "date out of range",
+    "empty value",
+    "not a number",
+    "out of range",
+    "unknown UF",
+}
 ODD_ROWS = [
     # date; value; UF; category; note
     "01/02/2024;1.234,56;SP;A;normal",
@@ -207,14 +216,7 @@ def test_regular_files_reach_every_rule(client, org_a, monkeypatch):
     sql = _load(client, org_a, RAW_FILES["odd-regular"], "odd-regular-sql", True, monkeypatch)
     rows = [row for row in ODD_ROWS if row.count(";") == 4 and '"' not in row]
     assert sql["report"]["rows_received"] == len(rows)
-    assert {reason for *_, reason in sql["rejected"]} == {
-        "not a date in format dd/mm/yyyy",
-        "date out of range",
-        "empty value",
-        "not a number",
-        "out of range",
-        "unknown UF",
-    }
+    assert {reason for *_, reason in sql["rejected"]} == CELL_REASONS
     # Physical lines: the header is line 1, so the k-th row is line k + 1.
     assert [line for line, *_ in sql["staged"]] == list(range(2, len(rows) + 2))
     blanks = _load(client, org_a, RAW_FILES["blank-records-of-delimiters"], "blanks-sql", True, monkeypatch)
@@ -233,12 +235,4 @@ def test_odd_file_is_checked_in_detail(client, org_a, monkeypatch):
     shaped = [row for row in ODD_ROWS if (row and row.count(";") <= 4) or row.endswith(";;;")]
     assert sql["report"]["rows_received"] == len(shaped) + 1  # + the row with too many fields
     reasons = {reason for *_, reason in sql["rejected"]}
-    assert reasons == {
-        "not a date in format dd/mm/yyyy",
-        "date out of range",
-        "empty value",
-        "not a number",
-        "out of range",
-        "unknown UF",
-        "row has 7 fields, header has 5",
-    }
+    assert reasons == {*CELL_REASONS, "row has 7 fields, header has 5"}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.core.config import get_settings
 from app.models import Fact, RejectedRow, StagingRow
+from app.services.ingest.copy_path import raw_copy
 from tests.conftest import all_orgs_session, is_postgres
 from tests.ingest_helpers import make_csv, sample_rows, upload
 
@@ -207,6 +208,21 @@ def test_copy_path_equals_python_path(client, org_a, monkeypatch, caplog, file):
     assert python["report"]["rows_loaded"] == len(python["facts"])
     read_in_python = any("reading it in Python" in record.getMessage() for record in caplog.records)
     assert read_in_python == (file in FALLBACK_FILES and file != "utf16")  # UTF-16 never tries the raw COPY
+
+
+@pytest.mark.parametrize("file", ["cp1252", "odd-regular", "quoted-fields", "title-bom-cr-trailing-blank-lines"])
+def test_raw_copy_cut_into_tiny_blocks(client, org_a, monkeypatch, caplog, file):
+    """The bytes stream in pieces of whole lines: with 5-byte reads every line, CRLF and quoted field crosses a read
+    boundary, and the rows are still the Python reader's."""
+    if not is_postgres():
+        pytest.skip("the COPY path runs on Postgres only")
+    python = _load(client, org_a, FILES[file], f"{file}-python", False, monkeypatch)
+    monkeypatch.setattr(raw_copy, "BLOCK_BYTES", 5)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="painel.ingest"):
+        sql = _load(client, org_a, FILES[file], f"{file}-tiny", True, monkeypatch)
+    assert sql == python
+    assert not any("reading it in Python" in record.getMessage() for record in caplog.records)
 
 
 def test_regular_files_reach_every_rule(client, org_a, monkeypatch):

@@ -4,7 +4,7 @@ import { api, listAll } from "../api.js";
 import { can } from "../auth.js";
 import { h, replace } from "../dom.js";
 import { formatDateTime } from "../format.js";
-import { navigate, redirect, replaceQuery } from "../router.js";
+import { location, navigate, redirect, replaceQuery } from "../router.js";
 import { emptyState, loading, promptDialog } from "../ui.js";
 
 /** The sample layout (the same widgets `make run` seeds for the demo org). */
@@ -24,7 +24,9 @@ export async function dashboardsView(container, { query, signal }) {
   document.title = "Painéis · Painel";
   container.append(loading());
   const dashboards = await listAll("/dashboards", { signal });
-  if (signal.aborted) return; // the user went elsewhere meanwhile: never pull them back
+  // The user went elsewhere meanwhile: never pull them back. The address is checked too, because a new hash may
+  // already be set while its hashchange (which aborts this view) is still queued behind this answer.
+  if (signal.aborted || location().path !== "/dashboards") return;
   if (query.get("landing") && dashboards.length === 1) {
     // Right after sign-in, an org with one dashboard opens on it.
     redirect(`/dashboards/${dashboards[0].id}`);

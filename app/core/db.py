@@ -356,14 +356,12 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     inline = read_only and is_autocommit_session(session)
     try:
         yield session
-        if session.in_transaction():
-            if inline and not (session.new or session.dirty or session.deleted):
-                # Autocommit connection: every statement committed on its own, nothing is left to commit (no ORM
-                # change, and writes are not what a read-only route does). close() below ends the transaction,
-                # its DB-API rollback sending nothing either, without the commit's bookkeeping (~0.05 ms).
-                pass
-            else:
-                await run_in_threadpool(session.commit)
+        # An autocommit session with no ORM change has nothing left to commit (each statement committed on its
+        # own): close() below ends its transaction, the DB-API rollback sending nothing, without the commit's
+        # bookkeeping (~0.05 ms).
+        nothing_to_commit = inline and not (session.new or session.dirty or session.deleted)
+        if session.in_transaction() and not nothing_to_commit:
+            await run_in_threadpool(session.commit)
     except BaseException:
         if session.in_transaction():
             if inline:

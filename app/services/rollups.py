@@ -131,7 +131,7 @@ def daily_rows_sql(rows: str, org_id: int, source_id: int) -> str:
         f"INSERT INTO daily_rollups ({columns}) SELECT {int(org_id)}, {int(source_id)}, g.date, g.uf, g.category, "
         f"{CATEGORY_KEY_FUNCTION}(g.category), g.total_value, g.row_count, g.min_value, g.max_value FROM ("
         "SELECT date, uf, category, sum(value) AS total_value, count(*) AS row_count, min(value) AS min_value, "
-        f"max(value) AS max_value FROM {rows} GROUP BY date, uf, category) g RETURNING 1"
+        f"max(value) AS max_value FROM {rows} GROUP BY date, uf, category) g"
     )
 
 

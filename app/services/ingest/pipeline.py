@@ -129,10 +129,8 @@ def _promote(
     supersedes the source's other current batches."""
     if promoted is None:
         promoted = staging.promote(session, tenant, source.id, batch.id, replace=options.replace)
-    elif options.replace:
-        rollups.rebuild_months(session, tenant, source.id)  # the COPY path's statement wrote the daily ones
-    else:
-        staging.refresh_rollups(session, tenant, source.id, batch.id, replace=False)
+    else:  # the COPY path's statement wrote the facts, and on a replace the daily rollups
+        staging.refresh_rollups(session, tenant, source.id, batch.id, replace=options.replace, daily_written=True)
     if promoted != loaded:
         raise RuntimeError(f"promoted {promoted} rows, expected {loaded}")
     if options.replace:

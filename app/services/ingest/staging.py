@@ -173,8 +173,14 @@ def clear_source_facts(session: Session, tenant: Tenant, data_source_id: int) ->
     session.execute(scoped_delete(tenant, Fact).where(Fact.data_source_id == data_source_id))
 
 
-def refresh_rollups(session: Session, tenant: Tenant, data_source_id: int, batch_id: int, *, replace: bool) -> None:
-    """After the batch's facts are in: a replace rebuilds the source's rollups, an append refreshes its days."""
+def refresh_rollups(
+    session: Session, tenant: Tenant, data_source_id: int, batch_id: int, *, replace: bool, daily_written: bool = False
+) -> None:
+    """After the batch's facts are in: a replace rebuilds the source's rollups (only the monthly ones when the load
+    already wrote the daily ones: the COPY path's statement), an append refreshes its days."""
+    if replace and daily_written:
+        rollups.rebuild_months(session, tenant, data_source_id)
+        return
     if replace:
         rollups.rebuild_source(session, tenant, data_source_id)
         return

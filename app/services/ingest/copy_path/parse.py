@@ -269,28 +269,25 @@ def parse_into_staging(
     connection.exec_driver_sql(f"CREATE TEMP TABLE {invalid} (line_no integer) ON COMMIT DROP")
     # Every row is staged once; the lines with a rejected cell are kept apart, so the rejections are worked out
     # again for those rows only.
-    # Staging and facts are written by one statement from the same parsed rows (RETURNING hands them on), so facts
-    # are not read back from staging.
+    # Staging and facts (and, on a replace, the daily rollups) are written by one statement from the same parsed
+    # rows: RETURNING hands them on, so nothing is read back. Every data-modifying CTE runs to completion whether or
+    # not the final SELECT reads it.
     facts = ", ".join(FACT_COLUMNS)
+    ctes = [
+        "staged AS (INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, uf, "
+        f"category, attributes) SELECT {ids}, t.line_no, {raw}, "
+        f"({value_error}) IS NULL AND ({date_error}) IS NULL AND ({uf_error}) IS NULL, "
+        f"{date}, {value}, {uf}, {category}, {attributes} FROM {table.name} t{joins} WHERE t.bad_reason = '' "
+        "RETURNING line_no, is_valid, date, value, uf, category, attributes)",
+        f"promoted AS (INSERT INTO facts ({facts}) SELECT {int(org_id)}, {int(data_source_id)}, {int(batch_id)}, "
+        "date, value, uf, category, attributes FROM staged WHERE is_valid RETURNING 1)",
+        f"invalid AS (INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid RETURNING 1)",
+    ]
+    if daily_rollups:
+        ctes.append(f"rolled AS ({rollups.daily_rows_sql('staged WHERE is_valid', org_id, data_source_id)})")
     with driver_connection(connection).cursor() as cursor:
-        cursor.execute(
-            "WITH staged AS (INSERT INTO staging_rows (organization_id, batch_id, line_no, raw, is_valid, date, value, "
-            f"uf, category, attributes) SELECT {ids}, t.line_no, {raw}, "
-            f"({value_error}) IS NULL AND ({date_error}) IS NULL AND ({uf_error}) IS NULL, "
-            f"{date}, {value}, {uf}, {category}, {attributes} FROM {table.name} t{joins} WHERE t.bad_reason = '' "
-            "RETURNING line_no, is_valid, date, value, uf, category, attributes), "
-            f"promoted AS (INSERT INTO facts ({facts}) SELECT {int(org_id)}, {int(data_source_id)}, {int(batch_id)}, "
-            "date, value, uf, category, attributes FROM staged WHERE is_valid RETURNING 1), "
-            f"invalid AS (INSERT INTO {invalid} SELECT line_no FROM staged WHERE NOT is_valid RETURNING 1)"
-            + (
-                f", rolled AS ({rollups.daily_rows_sql('staged WHERE is_valid', org_id, data_source_id)}) "
-                if daily_rollups
-                else " "
-            )
-            + "SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)"
-            + (", (SELECT count(*) FROM rolled)" if daily_rollups else "")
-        )
-        promoted, invalid_rows, *_ = cursor.fetchone()
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)")
+        promoted, invalid_rows = cursor.fetchone()
     checks = [(1, mapping["value"], value_cell, value_error), (2, mapping["date"], date_cell, date_error)]
     if positions.uf is not None:
         checks.append((3, mapping["uf"], table.cell(positions.uf), uf_error))

@@ -37,6 +37,9 @@ class Organization(TimestampMixin, Base):
     # Bumped on every change to the org's curated data; indicator ETags derive from it.
     data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     data_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bumped by database triggers on every dashboard, widget and custom indicator write (migration 0021): cached
+    # dashboard answers are keyed by it instead of the definitions, so a hit reads no dashboard. Never set it here.
+    dashboards_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     # The org's IANA time zone: turns source datetimes into dates and says when "today" is.
     timezone: Mapped[str] = mapped_column(
         String(64), nullable=False, default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE

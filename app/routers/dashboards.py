@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from app.routers.caching import EXPORT_RESPONSES, ExportDep, IfNoneMatch, respond
 from app.routers.deps import DashboardReader, EditorTenant, Id, Paging, SessionDep, ViewerTenant, read_only
@@ -72,7 +73,7 @@ def export_dashboard(dashboard_id: Id, tenant: ViewerTenant, session: SessionDep
 
 @router.get("/{dashboard_id}/data", response_model=DashboardDataRead, responses=EXPORT_RESPONSES)
 @read_only
-def dashboard_data(
+async def dashboard_data(
     dashboard_id: Id,
     tenant: DashboardReader,
     session: SessionDep,
@@ -84,7 +85,19 @@ def dashboard_data(
     """Every widget's data in one call (default range: the last 12 months of data). As a file: XLSX with one sheet
     per widget, or one CSV with a section per widget (its title line, header and rows, then a blank line). With an
     embed token, its locked filters apply and its range bounds `from`/`to`."""
-    served = dashboard_data_service.serve_dashboard_data(
+    # `async def` as the indicators: a cached answer is served from the event loop, anything else in a worker thread.
+    served = dashboard_data_service.cached_dashboard_data(
         session, tenant, dashboard_id, start, end, export, if_none_match
     )
+    if served is None:
+        served = await run_in_threadpool(
+            dashboard_data_service.serve_dashboard_data,
+            session,
+            tenant,
+            dashboard_id,
+            start,
+            end,
+            export,
+            if_none_match,
+        )
     return respond(served)

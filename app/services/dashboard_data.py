@@ -1,5 +1,6 @@
-"""Every widget's data of a dashboard in one call: cached per dashboard version, widgets and custom definitions,
-within a deadline, as JSON or an export (XLSX: one sheet per widget; CSV: one section per widget)."""
+"""Every widget's data of a dashboard in one call: cached per version of the org's data and definitions (a hit
+reads no dashboard), within a deadline, as JSON or an export (XLSX: one sheet per widget; CSV: one section per
+widget)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from app.services.indicators import custom as custom_service
 from app.services.indicators import serving, sums
 from app.services.indicators.ranges import DateRange, Filters, make_range
 from app.services.indicators.tables import custom_table, indicator_table
+from app.services.result_cache import CacheKey
 from app.services.tenancy import Tenant, scoped_select
 
 
@@ -39,8 +41,7 @@ def default_range(session: Session, tenant: Tenant, state: OrgState) -> DateRang
 
 def _dashboard_with_widgets(session: Session, tenant: Tenant, dashboard_id: int) -> tuple[Dashboard, list[Any]]:
     """The dashboard (404 when it is not the caller's) and its widgets in order, each with its custom indicator's
-    SQL and parameters (None for built-ins): one statement, so a cached answer costs one round trip more than an
-    indicator's."""
+    SQL and parameters (None for built-ins): one statement."""
     stmt = (
         scoped_select(tenant, Dashboard, Dashboard, Widget, CustomIndicator.sql, CustomIndicator.parameters)
         .outerjoin(
@@ -128,6 +129,56 @@ def _tables(data: DashboardDataRead) -> list[Table]:
     return tables
 
 
+def _asked_range(tenant: Tenant, start: date | None, end: date | None) -> DateRange | None:
+    """The range the request asks for, clamped inside an embed token's locked range (the locked range itself when
+    none is asked); None for the default (the last 12 months of data)."""
+    if bool(start) != bool(end):
+        raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
+    if start and end:
+        return embed_service.locked_range(tenant.embed, make_range(start, end), asked=True)
+    if tenant.embed is not None and tenant.embed.start is not None and tenant.embed.end is not None:
+        return DateRange(tenant.embed.start, tenant.embed.end)
+    return None
+
+
+def _cache_key(state: OrgState, tenant: Tenant, dashboard_id: int, asked: DateRange | None) -> CacheKey:
+    """The org's data version and settings, the caller's scope, the dashboard, the version of every dashboard,
+    widget and custom indicator definition of the org (bumped by triggers on each write) and the range. Without a
+    range the answer follows the data (its version is in the key) or, with no data, today."""
+    span = (asked.start, asked.end) if asked else ("default", state.today())
+    return result_cache.key_for(state, tenant, "dashboard", dashboard_id, state.dashboards_version, *span)
+
+
+def cached_dashboard_data(
+    session: Session,
+    tenant: Tenant,
+    dashboard_id: int,
+    start: date | None,
+    end: date | None,
+    export: ExportOptions | None = None,
+    if_none_match: str | None = None,
+) -> Served | None:
+    """The answer when it takes no I/O (callable from the event loop): the JSON in the in-process cache, or a 304
+    for it. None when serve_dashboard_data must answer: a miss, an export, Redis, or a caller whose org state was
+    not read yet. Only an answer computed for this very key is served (so the dashboard existed in the caller's org
+    at this version of the definitions), never one for a dashboard it has not seen."""
+    state = freshness.remembered(session, tenant)
+    cache = result_cache.get_cache()
+    if export is not None or state is None or not cache.in_process:
+        return None
+    try:  # a bad range or another embed's dashboard: serve_dashboard_data says so, in its own order
+        embed_service.check_dashboard(tenant, dashboard_id)
+        asked = _asked_range(tenant, start, end)
+    except AppError:
+        return None
+    cache_key = _cache_key(state, tenant, dashboard_id, asked)
+    body = cache.peek(cache_key.key)
+    if body is None:
+        return None
+    tag = cache_key.etag()
+    return Served.unchanged(tag) if freshness.etag_matches(if_none_match, tag) else Served(tag, body=body)
+
+
 def serve_dashboard_data(
     session: Session,
     tenant: Tenant,
@@ -138,26 +189,15 @@ def serve_dashboard_data(
     if_none_match: str | None = None,
 ) -> Served:
     """The dashboard's data for one range (default: the last 12 months of data), from the result cache when its
-    key matches: the org's data version and settings, the caller's scope, the dashboard's version, its widgets and
-    the definitions of the custom indicators they use. A partial answer (a widget past the deadline) is never
-    cached and carries no ETag."""
-    dashboard, rows = _dashboard_with_widgets(session, tenant, dashboard_id)
-    if bool(start) != bool(end):
-        raise Unprocessable("Give both 'from' and 'to', or neither (last 12 months of data)", code="invalid_range")
-    asked = make_range(start, end) if start and end else None
-    if asked is not None:
-        asked = embed_service.locked_range(tenant.embed, asked, asked=True)  # clamped inside an embed's lock
-    elif tenant.embed is not None and tenant.embed.start is not None and tenant.embed.end is not None:
-        asked = DateRange(tenant.embed.start, tenant.embed.end)  # no range asked: the embed's locked range
+    key matches (`_cache_key`). A partial answer (a widget past the deadline) is never cached and carries no
+    ETag."""
+    # The versions first, then the definitions: an answer is then never older than the versions it is cached
+    # under (each statement sees the data committed when it starts).
     state = freshness.state(session, tenant)
+    dashboard, rows = _dashboard_with_widgets(session, tenant, dashboard_id)
+    asked = _asked_range(tenant, start, end)
     widgets = [row[0] for row in rows]
-    definitions = [
-        (w.id, w.title, w.indicator, w.custom_indicator_id, w.params, w.position, sql, parameters)
-        for w, sql, parameters in rows
-    ]
-    # Without a range the answer follows the data (its version is in the key) or, with no data, today.
-    span = (asked.start, asked.end) if asked else ("default", state.today())
-    cache_key = result_cache.key_for(state, tenant, "dashboard", dashboard.id, dashboard.updated_at, definitions, *span)
+    cache_key = _cache_key(state, tenant, dashboard.id, asked)
     tag = cache_key.etag(export.format, export.locale) if export else cache_key.etag()
     if freshness.etag_matches(if_none_match, tag):
         return Served.unchanged(tag)

@@ -27,6 +27,7 @@ class OrgState:
     org_id: int
     created_at: datetime  # with the id: an org of a recreated database never meets an old shared-cache entry
     data_version: int
+    dashboards_version: int  # the dashboards' and custom indicators' definitions: in dashboard keys only
     as_of: datetime | None  # when the org's latest loaded batch finished
     timezone: str
     fiscal_year_start_month: int
@@ -37,6 +38,7 @@ class OrgState:
             org_id=org_id,
             created_at=row.created_at,
             data_version=row.data_version or 0,
+            dashboards_version=row.dashboards_version or 0,
             as_of=row.as_of,
             timezone=row.timezone,
             fiscal_year_start_month=row.fiscal_year_start_month,

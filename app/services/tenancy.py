@@ -189,6 +189,7 @@ def org_data_state(org_id: Any) -> Select:
     return select(
         Organization.created_at,
         Organization.data_version,
+        Organization.dashboards_version,
         Organization.timezone,
         Organization.fiscal_year_start_month,
         as_of.label("as_of"),

@@ -11,11 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from app.core.config import get_settings
 from app.core.db import get_engine, session_scope
-from app.models import Role
+from app.models import Organization, Role, Widget
 from app.schemas.indicators import IndicatorQuery
 from app.services import result_cache
 from app.services.indicators import serving
@@ -147,6 +147,77 @@ def test_dashboard_entries_follow_the_dashboard_and_its_custom_definitions(clien
     )
     renamed = client.get(url, headers=org_a.headers(), params=YEAR).json()
     assert [w["title"] for w in renamed["widgets"]] == ["Renamed"]
+
+
+def dashboards_version(org) -> int:
+    with session_scope(org.id) as session:
+        return session.execute(select(Organization.dashboards_version).where(Organization.id == org.id)).scalar_one()
+
+
+def test_a_dashboard_hit_reads_nothing_but_the_caller(client, org_a, org_b):
+    load(client, org_a, "100")
+    d = make_dashboard(
+        client, org_a, [{"title": "KPIs", "indicator": "kpis"}, {"title": "UF", "indicator": "mapa-por-uf"}]
+    )
+    url = f"/dashboards/{d['id']}/data"
+    first = client.get(url, headers=org_a.headers(), params=YEAR)
+    assert first.json()["widgets"][0]["data"]["current"]["total_value"] == 101
+    stats = result_cache.get_cache().stats
+    hits = stats.hits
+    with statements() as sent:
+        again = client.get(url, headers=org_a.headers(), params=YEAR)
+        unchanged = client.get(url, headers={**org_a.headers(), "If-None-Match": first.headers["etag"]}, params=YEAR)
+    # The hit is the caller's one statement (membership and versions): no dashboard, widget or rollup read.
+    assert len(sent) == 2 and all("dashboards_version" in s for s in sent), sent
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert unchanged.status_code == 304 and stats.hits == hits + 2  # both answered from the cache
+    # Another org never meets the entry, nor learns the dashboard exists, even with its ETag.
+    other = client.get(url, headers={**org_b.headers(), "If-None-Match": first.headers["etag"]}, params=YEAR)
+    assert other.status_code == 404
+    # A deleted dashboard's entry is never served: the delete bumps the version.
+    assert client.delete(f"/dashboards/{d['id']}", headers=org_a.headers("Editor")).status_code == 204
+    gone = client.get(url, headers={**org_a.headers(), "If-None-Match": first.headers["etag"]}, params=YEAR)
+    assert gone.status_code == 404
+
+
+def test_every_definition_write_bumps_the_dashboards_version(client, org_a, org_b):
+    """Triggers keep the version: each write path, and a statement the application never makes, moves it; another
+    org's version never moves."""
+    admin, editor = org_a.headers("Admin"), org_a.headers("Editor")
+    seen = [dashboards_version(org_a)]
+    b_version = dashboards_version(org_b)
+
+    def moved() -> None:
+        now = dashboards_version(org_a)
+        assert now > seen[-1], f"the version did not move after step {len(seen)}"
+        seen.append(now)
+
+    custom = client.post("/indicators/custom", headers=admin, json={"name": "n", "sql": "SELECT 1 AS x"}).json()
+    moved()
+    d = make_dashboard(client, org_a, [{"title": "Custom", "custom_indicator_id": custom["id"]}])
+    moved()
+    assert client.patch(f"/dashboards/{d['id']}", headers=editor, json={"name": "Outro"}).status_code == 200
+    moved()
+    widgets = [{"title": "KPIs", "indicator": "kpis", "params": {"uf": "SP"}}]
+    assert client.patch(f"/dashboards/{d['id']}", headers=editor, json={"widgets": widgets}).status_code == 200
+    moved()
+    patched = client.patch(f"/indicators/custom/{custom['id']}", headers=admin, json={"sql": "SELECT 2 AS x"})
+    assert patched.status_code == 200
+    moved()
+    copy = client.post(f"/dashboards/{d['id']}/duplicate", headers=editor)
+    assert copy.status_code == 201
+    moved()
+    document = client.get(f"/dashboards/{d['id']}/export", headers=editor).json()
+    assert client.post("/dashboards/import", headers=editor, json=document).status_code == 201
+    moved()
+    assert client.delete(f"/dashboards/{copy.json()['id']}", headers=editor).status_code == 204
+    moved()
+    assert client.delete(f"/indicators/custom/{custom['id']}", headers=admin).status_code == 204
+    moved()
+    with session_scope(org_a.id) as session:  # a bulk statement, outside every service
+        session.execute(update(Widget).where(Widget.organization_id == org_a.id).values(title="direct"))
+    moved()
+    assert dashboards_version(org_b) == b_version
 
 
 def test_partial_dashboard_answers_are_never_cached(client, org_a, monkeypatch):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from app.core.config import get_settings
 from app.core.db import driver_connection
 from app.services import rollups
 from app.services.ingest import values
@@ -285,6 +286,9 @@ def parse_into_staging(
     ]
     if daily_rollups:
         ctes.append(f"rolled AS ({rollups.daily_rows_sql('staged WHERE is_valid', org_id, data_source_id)})")
+    # Enough memory for the rollups' GROUP BY to hash rather than sort a million rows on disk (to the transaction's
+    # end: the load's later statements aggregate these rows too).
+    connection.exec_driver_sql(f"SET LOCAL work_mem = '{int(get_settings().INGEST_WORK_MEM_MB)}MB'")
     with driver_connection(connection).cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM promoted), (SELECT count(*) FROM invalid)")
         promoted, invalid_rows = cursor.fetchone()

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from app.core import metrics
+from app.core import heap, metrics
 from app.core.access import AccessLog
 from app.core.config import ConfigError, get_settings
 from app.core.context import RequestContextMiddleware
@@ -43,7 +43,10 @@ logger = logging.getLogger("painel")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    """Start the in-process scheduler with the app and stop it (waiting for running jobs and background uploads)."""
+    """Start the in-process scheduler with the app and stop it (waiting for running jobs and background uploads); a
+    serving process settles its garbage collector first (app/core/heap.py)."""
+    if get_settings().GC_SETTLE:
+        heap.settle()
     scheduler = None
     if get_settings().SCHEDULER_ENABLED:
         from app.cron.scheduler import create_background_scheduler

@@ -46,6 +46,7 @@ os.environ.update(
         "JWT_SECRET": "test-secret-" + "x" * 40,
         "SECRETS_KEY": Fernet.generate_key().decode(),
         "SCHEDULER_ENABLED": "false",
+        "GC_SETTLE": "false",
         "SEED_DEMO": "false",
         "DEV_LOGIN_ENABLED": "true",
         "ALLOW_PRIVATE_DATASOURCE_HOSTS": "true",

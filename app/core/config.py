@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     DEV_LOGIN_ENABLED: bool | None = None
     CRON_DEFAULT_MINUTES: int = Field(default=60, gt=0)
     SCHEDULER_ENABLED: bool = True
+    # Freeze the objects alive at startup out of the garbage collector's full passes (app/core/heap.py): they were
+    # the p99 under load. Off in the test suite, whose one process starts the app many times.
+    GC_SETTLE: bool = True
     MAX_UPLOAD_MB: int = Field(default=50, gt=0)
     MAX_UPLOAD_ROWS: int = Field(default=2_000_000, gt=0)
     # Uploads larger than this (MB) answer 202 at once and load in the background (0: only on Prefer: respond-async).

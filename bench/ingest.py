@@ -128,9 +128,16 @@ def vacuum_analyze(url: str) -> float:
     return time.perf_counter() - started
 
 
-def upload(url: str, csv_path: Path, copy_path: bool, root: str | None = None) -> tuple[float, float, float, dict]:
-    """One `POST /ingest/csv` through a fresh server of this checkout (or of the one at root) (so VmHWM is this
-    upload's peak): (seconds, peak RSS MB, idle RSS MB, report)."""
+CSV_UPLOAD = ("/ingest/csv", "vendas.csv", "text/csv")
+
+
+def upload(
+    url: str, csv_path: Path, copy_path: bool, root: str | None = None, kind: tuple[str, str, str] = CSV_UPLOAD
+) -> tuple[float, float, float, dict]:
+    """One upload (`POST /ingest/csv` unless kind, (endpoint, file name, content type), says otherwise) through a
+    fresh server of this checkout (or of the one at root) (so VmHWM is this upload's peak): (seconds, peak RSS MB,
+    idle RSS MB, report)."""
+    endpoint, filename, content_type = kind
     env = {**SERVER_ENV, "INGEST_COPY_PATH": str(copy_path).lower()}
     server = start_server(url, env=env, root=root or ROOT)
     try:
@@ -143,9 +150,9 @@ def upload(url: str, csv_path: Path, copy_path: bool, root: str | None = None) -
         started = time.perf_counter()
         with csv_path.open("rb") as fh:
             response = httpx.post(
-                f"{base}/ingest/csv",
+                f"{base}{endpoint}",
                 headers={"Authorization": f"Bearer {token}"},
-                files={"file": ("vendas.csv", fh, "text/csv")},
+                files={"file": (filename, fh, content_type)},
                 timeout=3600,
             )
         seconds = time.perf_counter() - started

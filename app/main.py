@@ -7,6 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
@@ -35,7 +36,7 @@ from app.routers import (
     web,
 )
 from app.routers import metrics as metrics_router
-from app.routers.deps import document_credentials
+from app.routers.deps import CALLER_LIMITER, document_credentials
 from app.routers.problems import document_problems
 
 logger = logging.getLogger("painel")
@@ -44,9 +45,11 @@ logger = logging.getLogger("painel")
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     """Start the in-process scheduler with the app and stop it (waiting for running jobs and background uploads); a
-    serving process settles its garbage collector first (app/core/heap.py)."""
+    serving process settles its garbage collector first (app/core/heap.py) and bounds the threads that resolve
+    credentials (app.routers.deps.get_caller)."""
     if get_settings().GC_SETTLE:
         heap.settle()
+    setattr(app.state, CALLER_LIMITER, anyio.CapacityLimiter(get_settings().CALLER_THREADS))
     scheduler = None
     if get_settings().SCHEDULER_ENABLED:
         from app.cron.scheduler import create_background_scheduler

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
@@ -26,6 +27,9 @@ from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services import embed as embed_service
 from app.services.tenancy import Credential, Tenant
+
+# The name in app.state of the limiter of get_caller's worker threads (app.main's lifespan creates it).
+CALLER_LIMITER = "caller_limiter"
 
 # scope="function": the session commits when the route returns, before the response is sent.
 SessionDep = Annotated[Session, Depends(request_session, scope="function")]
@@ -154,10 +158,8 @@ def _user_tenant(session: Session, token: str) -> Tenant:
     return tenant
 
 
-def get_caller(session: SessionDep, request: Request) -> Tenant:
-    """Whoever the verified credential proves: a user (JWT and current membership), an org API key, or an embed
-    token (read-only, its dashboards only). Routes use CurrentTenant, which refuses embed tokens."""
-    credential = presented_credential(request.headers)
+def _resolve_caller(session: Session, headers: Headers) -> Tenant:
+    credential = presented_credential(headers)
     if looks_like_api_key(credential):
         tenant = api_key_service.resolve_api_key(session, credential)
         audit_service.set_actor(session, audit_service.ActorType.API_KEY, api_key_id=tenant.api_key_id)
@@ -167,6 +169,18 @@ def get_caller(session: SessionDep, request: Request) -> Tenant:
         tenant = _user_tenant(session, credential)
     request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
+
+
+async def get_caller(session: SessionDep, request: Request) -> Tenant:
+    """Whoever the verified credential proves: a user (JWT and current membership), an org API key, or an embed
+    token (read-only, its dashboards only). Routes use CurrentTenant, which refuses embed tokens.
+
+    Its one statement blocks (psycopg2), so it runs in a worker thread, and at most `CALLER_THREADS` requests of a
+    worker process do so at once (the limiter the lifespan puts in app.state); the others wait their turn on the
+    event loop. Every worker thread that holds the GIL delays the others, so fewer threads give a shorter tail
+    (docs/PERFORMANCE.md). The long work of a route (uploads, misses) keeps the default thread pool."""
+    limiter = getattr(request.app.state, CALLER_LIMITER, None)
+    return await to_thread.run_sync(_resolve_caller, session, request.headers, limiter=limiter)
 
 
 Caller = Annotated[Tenant, Depends(get_caller)]

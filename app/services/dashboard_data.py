@@ -5,6 +5,7 @@ widget)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -149,6 +150,31 @@ def _cache_key(state: OrgState, tenant: Tenant, dashboard_id: int, asked: DateRa
     return result_cache.key_for(state, tenant, "dashboard", dashboard_id, state.dashboards_version, *span)
 
 
+def _cached(
+    lookup: Callable[[str], bytes | None],
+    state: OrgState,
+    tenant: Tenant,
+    dashboard_id: int,
+    start: date | None,
+    end: date | None,
+    if_none_match: str | None,
+) -> Served | None:
+    """The JSON answer cached under this request's key (`lookup`: the cache's get or peek), or a 304 for it; None
+    without one. Only an answer computed for this very key is served, so the dashboard existed in the caller's
+    org and scope at this version of the definitions (a delete bumps it): no dashboard read is needed."""
+    try:  # a bad range or another embed's dashboard: the full path says so, in its own order
+        embed_service.check_dashboard(tenant, dashboard_id)
+        asked = _asked_range(tenant, start, end)
+    except AppError:
+        return None
+    cache_key = _cache_key(state, tenant, dashboard_id, asked)
+    body = lookup(cache_key.key)
+    if body is None:
+        return None
+    tag = cache_key.etag()
+    return Served.unchanged(tag) if freshness.etag_matches(if_none_match, tag) else Served(tag, body=body)
+
+
 def cached_dashboard_data(
     session: Session,
     tenant: Tenant,
@@ -160,23 +186,12 @@ def cached_dashboard_data(
 ) -> Served | None:
     """The answer when it takes no I/O (callable from the event loop): the JSON in the in-process cache, or a 304
     for it. None when serve_dashboard_data must answer: a miss, an export, Redis, or a caller whose org state was
-    not read yet. Only an answer computed for this very key is served (so the dashboard existed in the caller's org
-    at this version of the definitions), never one for a dashboard it has not seen."""
+    not read yet."""
     state = freshness.remembered(session, tenant)
     cache = result_cache.get_cache()
     if export is not None or state is None or not cache.in_process:
         return None
-    try:  # a bad range or another embed's dashboard: serve_dashboard_data says so, in its own order
-        embed_service.check_dashboard(tenant, dashboard_id)
-        asked = _asked_range(tenant, start, end)
-    except AppError:
-        return None
-    cache_key = _cache_key(state, tenant, dashboard_id, asked)
-    body = cache.peek(cache_key.key)
-    if body is None:
-        return None
-    tag = cache_key.etag()
-    return Served.unchanged(tag) if freshness.etag_matches(if_none_match, tag) else Served(tag, body=body)
+    return _cached(cache.peek, state, tenant, dashboard_id, start, end, if_none_match)
 
 
 def serve_dashboard_data(
@@ -189,11 +204,15 @@ def serve_dashboard_data(
     if_none_match: str | None = None,
 ) -> Served:
     """The dashboard's data for one range (default: the last 12 months of data), from the result cache when its
-    key matches (`_cache_key`). A partial answer (a widget past the deadline) is never cached and carries no
-    ETag."""
+    key matches (`_cache_key`; with Redis too, a hit reads no dashboard). A partial answer (a widget past the
+    deadline) is never cached and carries no ETag."""
     # The versions first, then the definitions: an answer is then never older than the versions it is cached
     # under (each statement sees the data committed when it starts).
     state = freshness.state(session, tenant)
+    cache = result_cache.get_cache()
+    hit = None if export else _cached(cache.get, state, tenant, dashboard_id, start, end, if_none_match)
+    if hit is not None:
+        return hit
     dashboard, rows = _dashboard_with_widgets(session, tenant, dashboard_id)
     asked = _asked_range(tenant, start, end)
     widgets = [row[0] for row in rows]
@@ -201,9 +220,6 @@ def serve_dashboard_data(
     tag = cache_key.etag(export.format, export.locale) if export else cache_key.etag()
     if freshness.etag_matches(if_none_match, tag):
         return Served.unchanged(tag)
-    cache = result_cache.get_cache()
-    if export is None and (body := cache.get(cache_key.key)) is not None:
-        return Served(tag, body=body)
     # Exports compute afresh: custom indicator rows keep their database types (numbers, dates) for the cells.
     rng = asked or default_range(session, tenant, state)
     data = _compute(session, tenant, dashboard, widgets, rng, state)

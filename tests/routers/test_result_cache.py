@@ -281,6 +281,22 @@ def test_redis_backend_shares_entries_with_a_ttl(client, org_a, org_b, redis_cac
     assert kpis(client, org_a).json()["current"]["total_value"] == 107  # the new version's entry
 
 
+def test_a_dashboard_hit_in_redis_reads_no_dashboard(client, org_a, org_b, redis_cache):
+    load(client, org_a, "100")
+    d = make_dashboard(client, org_a, [{"title": "KPIs", "indicator": "kpis"}])
+    url = f"/dashboards/{d['id']}/data"
+    first = client.get(url, headers=org_a.headers(), params=YEAR)
+    assert first.json()["widgets"][0]["data"]["current"]["total_value"] == 101
+    with statements() as sent:
+        again = client.get(url, headers=org_a.headers(), params=YEAR)
+    # The caller's statement, then Redis: no dashboard, widget or rollup read.
+    assert len(sent) == 1 and "dashboards_version" in sent[0], sent
+    assert again.content == first.content and redis_cache.stats.hits == 1
+    assert client.get(url, headers=org_b.headers(), params=YEAR).status_code == 404
+    assert client.delete(url.removesuffix("/data"), headers=org_a.headers("Editor")).status_code == 204
+    assert client.get(url, headers=org_a.headers(), params=YEAR).status_code == 404
+
+
 def test_an_unreachable_redis_only_makes_answers_uncached(client, org_a, monkeypatch):
     down = result_cache.RedisCache("redis://127.0.0.1:1/0", "painel-test-down:", 60, 1 << 20)
     monkeypatch.setattr(result_cache, "get_cache", lambda: down)

@@ -355,3 +355,25 @@ def test_a_dashboard_created_after_the_token_is_not_one_it_names(client, org_a):
         s.execute(update(Dashboard).values(created_at=datetime.now(UTC) + timedelta(seconds=5)))
     for path in (f"/dashboards/{first['id']}", f"/dashboards/{first['id']}/data"):
         assert client.get(path, headers=bearer(token)).status_code == 404
+
+
+def test_a_newer_tokens_cached_answer_never_reaches_an_older_token_of_the_same_scope(client, org_a, loaded):
+    """Tokens of one scope share cached answers; the older one must still not read a dashboard newer than itself
+    (SQLite may give a new dashboard a deleted one's id)."""
+    import time
+
+    from sqlalchemy import update
+
+    from app.models import Dashboard
+    from tests.conftest import all_orgs_session
+
+    dash = make_dashboard(client, org_a, custom=False)
+    old = mint(client, org_a, [dash["id"]])
+    url = f"/dashboards/{dash['id']}/data"
+    assert client.get(url, headers=bearer(old)).status_code == 200
+    with all_orgs_session() as s:  # as if it had been deleted and its id given to a new dashboard, a second ago
+        s.execute(update(Dashboard).values(created_at=datetime.now(UTC) + timedelta(seconds=1)))
+    time.sleep(2.1)  # token times are whole seconds
+    new = mint(client, org_a, [dash["id"]])
+    assert client.get(url, headers=bearer(new)).status_code == 200  # cached under the scope both tokens share
+    assert client.get(url, headers=bearer(old)).status_code == 404

@@ -128,6 +128,20 @@ def vacuum_analyze(url: str) -> float:
     return time.perf_counter() - started
 
 
+def fresh_database(url: str) -> None:
+    """The bench's database, created afresh at the head migration. Afresh on every invocation: `facts` and its index
+    grow by a million rows per upload, and every load's index maintenance with them (19M leftover rows made later
+    invocations slower than earlier ones)."""
+    sys.path.insert(0, str(ROOT))
+    from alembic import command
+    from app.services.health import alembic_config
+
+    ensure_database(url, MARKER, recreate=True)
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
 CSV_UPLOAD = ("/ingest/csv", "vendas.csv", "text/csv")
 
 
@@ -182,16 +196,7 @@ def main() -> None:
     if "baseline" in paths and not args.baseline_root:
         parser.error("--paths baseline needs --baseline-root")
 
-    sys.path.insert(0, str(ROOT))
-    from alembic import command
-    from app.services.health import alembic_config
-
-    # A fresh database each invocation: `facts` and its index grow by a million rows per upload, and every load's
-    # index maintenance with them (19M leftover rows made later invocations slower than earlier ones).
-    ensure_database(args.database_url, MARKER, recreate=True)
-    cfg = alembic_config(args.database_url)
-    cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, "head")
+    fresh_database(args.database_url)
 
     copies: list[float] = []
     results: dict[str, list[tuple[float, float, float]]] = {path: [] for path in paths}

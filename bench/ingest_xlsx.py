@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from _common import ensure_database
-from ingest import CATEGORIES, MARKER, UFS, upload, vacuum_analyze
+from ingest import CATEGORIES, UFS, fresh_database, upload, vacuum_analyze
 
-ROOT = Path(__file__).resolve().parents[1]
 XLSX_UPLOAD = ("/ingest/xlsx", "vendas.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -70,14 +67,7 @@ def main() -> None:
     parser.add_argument("--baseline-root", help="another checkout (e.g. a `git archive` of an older commit)")
     parser.add_argument("--database-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/painel_bench_ingest")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from alembic import command
-    from app.services.health import alembic_config
-
-    ensure_database(args.database_url, MARKER, recreate=True)
-    cfg = alembic_config(args.database_url)
-    cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, "head")
+    fresh_database(args.database_url)
 
     roots = {"this checkout": None, **({"baseline": args.baseline_root} if args.baseline_root else {})}
     reads: list[float] = []

@@ -10,10 +10,12 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import make_url
 from starlette.types import ASGIApp
 
 from app.core import heap, metrics
 from app.core.access import AccessLog
+from app.core.async_db import CALLER_POOL, AsyncStatementPool
 from app.core.config import ConfigError, get_settings
 from app.core.context import RequestContextMiddleware
 from app.core.errors import install_error_handlers
@@ -42,6 +44,18 @@ from app.routers.problems import document_problems
 logger = logging.getLogger("painel")
 
 
+async def _open_caller_pool(app: FastAPI) -> AsyncStatementPool | None:
+    """On Postgres (and ASYNC_CALLER on), the asyncio pool of the user-token statement (app/core/async_db.py), in
+    app.state for get_caller; it connects in the background."""
+    settings = get_settings()
+    pool = None
+    if settings.ASYNC_CALLER and make_url(settings.DATABASE_URL).get_backend_name() == "postgresql":
+        pool = AsyncStatementPool(settings.DATABASE_URL, settings.CALLER_THREADS)
+        await pool.open()
+    setattr(app.state, CALLER_POOL, pool)  # replaces a previous lifespan's (an app object started twice)
+    return pool
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     """Start the in-process scheduler with the app and stop it (waiting for running jobs and background uploads); a
@@ -50,6 +64,7 @@ async def lifespan(app: FastAPI):
     if get_settings().GC_SETTLE:
         heap.settle()
     setattr(app.state, CALLER_LIMITER, anyio.CapacityLimiter(get_settings().CALLER_THREADS))
+    caller_pool = await _open_caller_pool(app)
     scheduler = None
     if get_settings().SCHEDULER_ENABLED:
         from app.cron.scheduler import create_background_scheduler
@@ -65,6 +80,9 @@ async def lifespan(app: FastAPI):
         from app.services.ingest import background
 
         await asyncio.to_thread(background.shutdown)  # a running load finishes (or fails) before the process ends
+        if caller_pool is not None:
+            setattr(app.state, CALLER_POOL, None)
+            await caller_pool.close()
         metrics.process_exiting()
 
 

@@ -17,6 +17,7 @@ REQUESTS = 6
 def _most_at_once(app, org, monkeypatch, limit: int) -> int:
     """The most credential lookups running at once while REQUESTS requests arrive together."""
     monkeypatch.setattr(get_settings(), "CALLER_THREADS", limit)
+    monkeypatch.setattr(get_settings(), "ASYNC_CALLER", False)  # the thread path (Postgres would skip it)
     original = auth_service.resolve_tenant
     lock, running, most = threading.Lock(), [0], [0]
 

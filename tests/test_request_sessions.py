@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from psycopg import AsyncClientCursor
 from sqlalchemy import event
 
 from app.core.db import APP_ROLE, get_engine
@@ -27,17 +28,26 @@ YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
 @contextmanager
 def sent_to_database():
-    """(autocommit?, the exact text the database received) of every statement meanwhile."""
+    """(autocommit?, the exact text the database received) of every statement meanwhile: through SQLAlchemy, and
+    through the caller's asyncio pool (psycopg 3 binds client-side, so mogrify() is the text sent)."""
     sent: list[tuple[bool, str]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         sent.append((cursor.connection.autocommit, cursor.query.decode()))
 
+    execute = AsyncClientCursor.execute
+
+    async def recorded_execute(cursor, query, params=None, **options):
+        sent.append((cursor.connection.autocommit, cursor.mogrify(query, params)))
+        return await execute(cursor, query, params, **options)
+
     engine = get_engine()
     event.listen(engine, "after_cursor_execute", record)
+    AsyncClientCursor.execute = recorded_execute  # type: ignore[method-assign]
     try:
         yield sent
     finally:
+        AsyncClientCursor.execute = execute  # type: ignore[method-assign]
         event.remove(engine, "after_cursor_execute", record)
 
 

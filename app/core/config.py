@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Worker threads per process resolving requests' credentials at once (their one statement blocks): fewer
     # threads contending for the GIL gave a shorter tail (p99 73-93 -> 56-63 ms at 8, one worker, 16 connections).
     CALLER_THREADS: int = Field(default=8, ge=1, le=1000)
+    # On Postgres, a read-only request's user-token statement runs on the event loop through an asyncio pool of
+    # CALLER_THREADS connections per process instead (app/core/async_db.py): no worker thread on a cache hit.
+    ASYNC_CALLER: bool = True
     MAX_UPLOAD_MB: int = Field(default=50, gt=0)
     MAX_UPLOAD_ROWS: int = Field(default=2_000_000, gt=0)
     # Uploads larger than this (MB) answer 202 at once and load in the background (0: only on Prefer: respond-async).

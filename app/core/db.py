@@ -149,6 +149,17 @@ def _app_role_available(connection: Connection) -> bool:
     return available
 
 
+def known_app_role(url: Any) -> bool | None:
+    """Whether sessions on this database run as painel_app, once a session has found out (None before)."""
+    return _app_role_by_url.get(url)
+
+
+def tenant_settings(org_id: int, user_id: int, *, switch_role: bool) -> list[str]:
+    """The set_config calls a session bound to the org and user sends first: for a statement sent outside
+    SQLAlchemy (app.core.async_db), so that row-level security sees it as any session's."""
+    return _calls({_SETTINGS[ORG_INFO_KEY]: org_id, _SETTINGS[USER_INFO_KEY]: user_id}, switch_role=switch_role)
+
+
 def _setting_value(value: Any) -> str:
     return "" if value is None else "on" if value is True else str(value)
 

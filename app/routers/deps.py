@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
+import psycopg
 from anyio import to_thread
 from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -17,16 +19,27 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 
 from app.core import context as request_context
-from app.core.db import READ_ONLY_ATTR, bind_org, bind_user, request_session
+from app.core.async_db import CALLER_POOL, AsyncStatementPool
+from app.core.db import (
+    READ_ONLY_ATTR,
+    bind_org,
+    bind_user,
+    is_autocommit_session,
+    known_app_role,
+    request_session,
+    tenant_settings,
+)
 from app.core.errors import Forbidden, Unauthorized
-from app.core.security import TokenError, decode_access_token, is_embed_token, looks_like_api_key
+from app.core.security import TokenClaims, TokenError, decode_access_token, is_embed_token, looks_like_api_key
 from app.models import Role
 from app.schemas.common import MAX_ID, PageParams
 from app.services import api_keys as api_key_service
 from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services import embed as embed_service
-from app.services.tenancy import Credential, Tenant
+from app.services.tenancy import Credential, Tenant, caller_state_async
+
+log = logging.getLogger("painel.auth")
 
 # The name in app.state of the limiter of get_caller's worker threads (app.main's lifespan creates it).
 CALLER_LIMITER = "caller_limiter"
@@ -145,17 +158,53 @@ def document_credentials(schema: dict[str, Any], routes: Iterable[BaseRoute]) ->
     return schema
 
 
-def _user_tenant(session: Session, token: str) -> Tenant:
+def _claims(token: str) -> TokenClaims:
     try:
-        claims = decode_access_token(token)
+        return decode_access_token(token)
     except TokenError as exc:
         raise Unauthorized(str(exc), code="invalid_token") from exc
-    # Bound before the membership lookup: row-level security shows only the token's org (and the user's own rows).
+
+
+def _bind_user(session: Session, claims: TokenClaims) -> None:
     bind_org(session, claims.org_id)
     bind_user(session, claims.user_id)
-    tenant = auth_service.resolve_tenant(session, claims)
+
+
+def _user_tenant(session: Session, token: str) -> Tenant:
+    claims = _claims(token)
+    # Bound before the membership lookup: row-level security shows only the token's org (and the user's own rows).
+    _bind_user(session, claims)
+    return _acting_user(session, auth_service.resolve_tenant(session, claims))
+
+
+def _acting_user(session: Session, tenant: Tenant) -> Tenant:
     audit_service.set_actor(session, audit_service.ActorType.USER, tenant.user_id)
+    request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
+
+
+async def _user_tenant_on_loop(pool: AsyncStatementPool, session: Session, headers: Headers) -> Tenant | None:
+    """A user token's tenant, its statement sent on the event loop (app.core.async_db); None when that path does not
+    apply and the thread path answers: another kind of credential, a route that writes, the first request on this
+    database (it finds out whether sessions switch role), or a pool that failed (logged)."""
+    if not is_autocommit_session(session):
+        return None
+    credential = presented_credential(headers)
+    if looks_like_api_key(credential) or is_embed_token(credential):
+        return None
+    engine = session.get_bind().engine
+    switch_role = known_app_role(engine.url)
+    if switch_role is None:
+        return None
+    claims = _claims(credential)
+    settings = tenant_settings(claims.org_id, claims.user_id, switch_role=switch_role)
+    try:
+        row = await caller_state_async(pool, engine.dialect, settings, claims.user_id, claims.org_id)
+    except psycopg.Error as exc:
+        log.warning("caller statement on the event loop failed (%s): a worker thread resolves the caller", exc)
+        return None
+    _bind_user(session, claims)
+    return _acting_user(session, auth_service.tenant_from_state(session, claims, row))
 
 
 def _resolve_caller(session: Session, headers: Headers) -> Tenant:
@@ -166,7 +215,7 @@ def _resolve_caller(session: Session, headers: Headers) -> Tenant:
     elif is_embed_token(credential):
         tenant = embed_service.resolve_embed_token(session, credential)
     else:
-        tenant = _user_tenant(session, credential)
+        return _user_tenant(session, credential)
     request_context.set_identity(tenant.org_id, tenant.user_id)
     return tenant
 
@@ -178,7 +227,15 @@ async def get_caller(session: SessionDep, request: Request) -> Tenant:
     Its one statement blocks (psycopg2), so it runs in a worker thread, and at most `CALLER_THREADS` requests of a
     worker process do so at once (the limiter the lifespan puts in app.state); the others wait their turn on the
     event loop. Every worker thread that holds the GIL delays the others, so fewer threads give a shorter tail
-    (docs/PERFORMANCE.md). The long work of a route (uploads, misses) keeps the default thread pool."""
+    (docs/PERFORMANCE.md). The long work of a route (uploads, misses) keeps the default thread pool.
+
+    On Postgres, a read-only route's user token skips the thread: its statement goes through the lifespan's
+    asyncio pool (app.core.async_db), so a cached answer is served without leaving the event loop."""
+    pool = getattr(request.app.state, CALLER_POOL, None)
+    if pool is not None:
+        tenant = await _user_tenant_on_loop(pool, session, request.headers)
+        if tenant is not None:
+            return tenant
     limiter = getattr(request.app.state, CALLER_LIMITER, None)
     return await to_thread.run_sync(_resolve_caller, session, request.headers, limiter=limiter)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -128,7 +130,12 @@ def switch_org(session: Session, tenant: Tenant, org_slug: str) -> str:
 
 def resolve_tenant(session: Session, claims: TokenClaims) -> Tenant:
     """The tenant for verified claims; the role comes from memberships on every request."""
-    row = caller_state(session, claims.user_id, claims.org_id)
+    return tenant_from_state(session, claims, caller_state(session, claims.user_id, claims.org_id))
+
+
+def tenant_from_state(session: Session, claims: TokenClaims, row: Any) -> Tenant:
+    """The tenant for verified claims from their caller statement's row (tenancy.caller_state, or its async twin):
+    401 when the user is no longer a member of the token's org."""
     if row is None:
         raise Unauthorized("Token is no longer valid for this organization", code="invalid_token")
     # The org's data state comes in the same statement: indicator answers need no other round trip for it.

@@ -18,16 +18,19 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Delete, Row, Select, Update, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.core.async_db import AsyncStatementPool
 from app.core.db import bind_org, set_all_orgs
 from app.core.errors import NotFound
 from app.models import ApiKey, BatchStatus, IngestionBatch, Membership, Organization, Role
@@ -216,3 +219,43 @@ def caller_state(session: Session, user_id: int, org_id: int) -> Row[Any] | None
     not a member: read on every request, on the session's connection (its transaction carries the tenant settings,
     so row-level security applies as to any other statement)."""
     return session.connection().execute(_CALLER_STATE, {"user_id": user_id, "org_id": org_id}).one_or_none()
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    constants: dict[str, Any]
+    row: Any  # a named tuple of the statement's columns
+    processors: list[Any]
+
+
+@lru_cache
+def _compiled_caller_state(dialect: Any) -> _Compiled:
+    """The caller statement as this dialect's SQL text, with its constants and its columns' result processors: the
+    very statement caller_state runs, for a connection outside SQLAlchemy."""
+    compiled = _CALLER_STATE.compile(dialect=dialect)
+    columns = list(_CALLER_STATE.selected_columns)
+    return _Compiled(
+        sql=str(compiled),
+        constants={
+            name: _bound(compiled.binds[name].type.bind_processor(dialect), value)
+            for name, value in compiled.params.items()
+            if name not in ("user_id", "org_id")
+        },
+        row=namedtuple("CallerState", [column.key for column in columns]),  # type: ignore[misc]  # names known here
+        processors=[column.type.result_processor(dialect, None) for column in columns],
+    )
+
+
+def _bound(processor: Any, value: Any) -> Any:
+    return processor(value) if processor is not None else value
+
+
+async def caller_state_async(pool: AsyncStatementPool, dialect: Any, settings: list[str], user_id: int, org_id: int):
+    """caller_state on the event loop (app.core.async_db), after the session's tenant `settings`: a row with the
+    same attributes and values, or None."""
+    statement = _compiled_caller_state(dialect)
+    raw = await pool.fetch_one(settings, statement.sql, {**statement.constants, "user_id": user_id, "org_id": org_id})
+    if raw is None:
+        return None
+    return statement.row(*(_bound(p, v) for p, v in zip(statement.processors, raw, strict=True)))

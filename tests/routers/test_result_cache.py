@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select, update
 
+from app.core.async_db import AsyncStatementPool
 from app.core.config import get_settings
 from app.core.db import get_engine, session_scope
 from app.models import Organization, Role, Widget
@@ -28,18 +29,27 @@ YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
 @contextmanager
 def statements():
-    """The statements the app sends to the database meanwhile (tenant settings left out)."""
+    """The statements the app sends to the database meanwhile, through SQLAlchemy or the caller's asyncio pool
+    (Postgres), tenant settings left out."""
     sent: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         if "set_config(" not in statement:
             sent.append(statement)
 
+    fetch_one = AsyncStatementPool.fetch_one
+
+    async def recorded_fetch_one(pool, settings, sql, params):
+        sent.append(sql)
+        return await fetch_one(pool, settings, sql, params)
+
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", record)
+    AsyncStatementPool.fetch_one = recorded_fetch_one  # type: ignore[method-assign]
     try:
         yield sent
     finally:
+        AsyncStatementPool.fetch_one = fetch_one  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", record)
 
 

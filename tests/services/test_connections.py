@@ -210,8 +210,8 @@ def test_missing_driver_names_the_pip_package(monkeypatch, no_connection):
     assert "pip install pyodbc" in err.detail
     err = _refusal(f"oracle+oracledb://u:{PASSWORD}@{PUBLIC_IP}:1521/db")
     assert "pip install oracledb" in err.detail
-    err = _refusal(f"postgresql://u:{PASSWORD}@{PUBLIC_IP}/db")  # SQLAlchemy 2.1's default is psycopg 3
-    assert "psycopg[binary]" in err.detail and "postgresql+psycopg2://" in err.detail
+    err = _refusal(f"postgresql://u:{PASSWORD}@{PUBLIC_IP}/db")  # psycopg2 first (drivers.BACKENDS)
+    assert "psycopg2-binary" in err.detail and "postgresql+psycopg://" in err.detail
     assert set(looked_up) <= {"pyodbc", "oracledb", "psycopg", "psycopg2"}
     assert conn_service.PIP_PACKAGES["pymysql"] == "PyMySQL" and "asyncpg" not in conn_service.PIP_PACKAGES
 

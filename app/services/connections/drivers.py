@@ -36,10 +36,12 @@ _MODULES = {
 # We connect synchronously (routes and jobs are sync), so async drivers are refused.
 ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiomysql", "asyncmy", "aioodbc", "aiosqlite", "oracledb_async"})
 
-# URL scheme backend -> (family, drivers in SQLAlchemy's default-first order, default port)
+# URL scheme backend -> (family, drivers in order of preference when the URL names none, default port). Postgres
+# prefers psycopg2, the driver the app itself runs on and its SQL sources are tested with, over SQLAlchemy 2.1's
+# default psycopg 3 (installed for app.core.async_db; a URL may still name it: postgresql+psycopg://).
 BACKENDS: dict[str, tuple[str, tuple[str, ...], int | None]] = {
-    "postgresql": ("postgresql", ("psycopg", "psycopg2"), 5432),
-    "postgres": ("postgresql", ("psycopg", "psycopg2"), 5432),
+    "postgresql": ("postgresql", ("psycopg2", "psycopg"), 5432),
+    "postgres": ("postgresql", ("psycopg2", "psycopg"), 5432),
     "mysql": ("mysql", ("mysqldb", "pymysql"), 3306),
     "mariadb": ("mysql", ("mysqldb", "pymysql"), 3306),
     "mssql": ("mssql", ("pyodbc",), 1433),

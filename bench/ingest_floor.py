@@ -83,17 +83,20 @@ def _rollups(conn: Connection) -> None:
 
 
 def _delete_source(conn: Connection) -> None:
-    conn.execute(text("DELETE FROM facts WHERE organization_id = :org AND data_source_id = :source"), SOURCE)
+    conn.execute(
+        text(
+            "DELETE FROM facts WHERE (organization_id, data_source_id) = "
+            "(SELECT organization_id, data_source_id FROM painel_floor_rows LIMIT 1)"
+        )
+    )
 
 
-SOURCE: dict[str, int] = {}
 SCRATCH = f"painel_floor_rows, painel_floor_staged, {CELLS}"
 PK = "ALTER TABLE {name} ADD PRIMARY KEY (organization_id, id)"
+FACTS_STEP = "`facts`' columns and indexes: primary key (id sequence), (organization_id, date) btree"
+ROLLUPS_STEP = "daily rollups: the GROUP BY alone"
 STEPS: list[tuple[str, Callable[[Connection], None]]] = [
-    (
-        "`facts`' columns and indexes: primary key (id sequence), (organization_id, date) btree",
-        _insert_into("painel_floor_facts", "INCLUDING ALL"),
-    ),
+    (FACTS_STEP, _insert_into("painel_floor_facts", "INCLUDING ALL")),
     ("the same columns, primary key only", _insert_into("painel_floor_pk", "INCLUDING DEFAULTS", PK)),
     ("the same columns, no index", _insert_into("painel_floor_heap", "INCLUDING DEFAULTS")),
     (
@@ -103,7 +106,7 @@ STEPS: list[tuple[str, Callable[[Connection], None]]] = [
     ("`staging_rows` as it is (unlogged, with raw JSON)", _staging),
     ("building the raw JSON objects alone", _raw_json),
     ("reading the same cells without building JSON", _cells_only),
-    ("daily rollups: the GROUP BY alone", _rollups),
+    (ROLLUPS_STEP, _rollups),
     ("a replace's DELETE of the source's facts", _delete_source),
 ]
 
@@ -137,12 +140,10 @@ def main() -> None:
         csv_path = Path(tmp) / "vendas.csv"
         write_csv(csv_path, args.rows)
         copies = [psql_copy(args.database_url, csv_path) for _ in range(args.repeat)]
-        seconds, _peak, _idle, report = upload(args.database_url, csv_path, copy_path=True)
+        seconds, _peak, _idle, _report = upload(args.database_url, csv_path, copy_path=True)
     vacuum_analyze(args.database_url)
-    SOURCE.update(org=0, source=int(report["data_source_id"]))
     engine = create_engine(args.database_url, pool_size=1, max_overflow=0)
     with engine.begin() as conn:
-        SOURCE["org"] = conn.execute(text("SELECT organization_id FROM facts LIMIT 1")).scalar_one()
         # Session-level copies of the upload's rows: every step reads the same rows from the same kind of table.
         conn.execute(text(f"DROP TABLE IF EXISTS {SCRATCH}"))
         conn.execute(text(f"CREATE UNLOGGED TABLE painel_floor_rows AS SELECT {FACT_COLUMNS} FROM facts"))
@@ -164,8 +165,7 @@ def main() -> None:
 
     copy_s = statistics.median(copies)
     by_label = {label: s for label, s, _ in results}
-    facts_s = by_label[STEPS[0][0]]
-    rollups_s = by_label["daily rollups: the GROUP BY alone"]
+    facts_s, rollups_s = by_label[FACTS_STEP], by_label[ROLLUPS_STEP]
     print(
         f"\n{args.rows:,} rows; `psql \\copy` of the file: {copy_s:.2f} s (median of {args.repeat}); "
         f"the upload itself: {seconds:.2f} s ({copy_s / seconds:.2f} of `\\copy`)\n"
